@@ -1,0 +1,182 @@
+"""Seeded, timed training and evaluation (introduced in notebook 03).
+
+The notebooks train through :func:`train`, which feeds the model from a cached,
+prefetched ``tf.data`` pipeline (see :func:`helpers.data.make_dataset`), prints one
+line per epoch and records the time of every epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from helpers.data import CLASS_NAMES, _check_labels, check_images, make_dataset
+
+__all__ = [
+    "TrainingResult",
+    "evaluate",
+    "load_if_fresh",
+    "per_class_accuracy",
+    "predict",
+    "save_with_metadata",
+    "set_seed",
+    "train",
+]
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow in one call (introduced in notebook 03)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed is {seed!r}; expected a whole number >= 0")
+    keras.utils.set_random_seed(int(seed))
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train` returns (introduced in notebook 03).
+
+    ``history`` maps metric names (``loss``, ``accuracy``, ``val_loss``,
+    ``val_accuracy``) to one value per epoch; ``epoch_seconds`` holds the wall time
+    of each epoch.
+    """
+
+    history: dict[str, list[float]]
+    epoch_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """Total training time in seconds."""
+        return float(sum(self.epoch_seconds))
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Median time of one epoch, in seconds (robust to the first, slower epoch)."""
+        return float(np.median(self.epoch_seconds)) if self.epoch_seconds else float("nan")
+
+    def final(self, metric: str) -> float:
+        """The metric's value after the last epoch."""
+        if metric not in self.history:
+            raise KeyError(f"metric {metric!r} was not recorded; recorded: {sorted(self.history)}")
+        return float(self.history[metric][-1])
+
+
+def train(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int = 5,
+    batch_size: int = 128,
+    seed: int = 0,
+    verbose: int = 2,
+    callbacks: list | None = None,
+) -> TrainingResult:
+    """Train a compiled model, seeded and timed (introduced in notebook 03).
+
+    The training set is shuffled every epoch in an order fixed by ``seed``;
+    ``verbose=2`` prints one line per epoch (no progress bar), ``verbose=0``
+    nothing. Returns a :class:`TrainingResult`.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs is {epochs!r}; expected a whole number >= 1")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose is {verbose!r}; expected 0, 1 or 2")
+    if not getattr(model, "optimizer", None) or not getattr(model, "compiled", True):
+        raise ValueError("model is not compiled; build it with helpers.models or call compile()")
+    x_train = check_images(x_train, "x_train")
+    y_train = _check_labels(y_train, len(x_train), "y_train")
+    train_ds = make_dataset(x_train, y_train, batch_size, shuffle=True, seed=seed)
+    val_ds = None
+    if validation is not None:
+        x_val, y_val = validation
+        x_val = check_images(x_val, "validation x")
+        y_val = _check_labels(y_val, len(x_val), "validation y")
+        val_ds = make_dataset(x_val, y_val, batch_size=1024)
+    timer = _EpochTimer()
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=int(epochs),
+        verbose=verbose,
+        callbacks=[timer, *(callbacks or [])],
+        shuffle=False,  # the tf.data pipeline already shuffles, seeded
+    )
+    clean = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    clean.pop("learning_rate", None)
+    return TrainingResult(history=clean, epoch_seconds=timer.times)
+
+
+def predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities, shape (N, 10), without a progress bar (introduced in notebook 03)."""
+    x = check_images(x, "x")
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Loss and accuracy on ``(x, y)``, quietly (introduced in notebook 03)."""
+    x = check_images(x, "x")
+    y = _check_labels(y, len(x))
+    loss, accuracy = model.evaluate(x, y, batch_size=1024, verbose=0)
+    return {"loss": float(loss), "accuracy": float(accuracy)}
+
+
+def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Accuracy of each class, keyed by class name (introduced in notebook 03)."""
+    y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
+    y_pred = _check_labels(y_pred, len(y_true), "y_pred")
+    result = {}
+    for label, name in enumerate(CLASS_NAMES):
+        mask = y_true == label
+        result[name] = float((y_pred[mask] == label).mean()) if mask.any() else float("nan")
+    return result
+
+
+def save_with_metadata(model: keras.Model, path: str | Path, metadata: dict) -> Path:
+    """Save a model and a JSON file of how it was trained beside it (introduced in notebook 03).
+
+    ``metadata`` should say everything that determines the weights (seed, epochs,
+    training size, ...); :func:`load_if_fresh` compares it before reusing the file.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"path is {str(path)!r}; expected a file name ending in .keras")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    path.with_suffix(".json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
+    return path
+
+
+def load_if_fresh(path: str | Path, metadata: dict) -> keras.Model | None:
+    """Load a model saved by :func:`save_with_metadata` if it was trained as ``metadata`` says.
+
+    Introduced in notebook 04. Returns ``None`` when the file is missing or stale
+    (trained with other settings), so the caller can train it afresh.
+    """
+    path = Path(path)
+    meta_path = path.with_suffix(".json")
+    if not path.is_file() or not meta_path.is_file():
+        return None
+    try:
+        saved = json.loads(meta_path.read_text())
+    except json.JSONDecodeError:
+        return None
+    if saved != json.loads(json.dumps(metadata, sort_keys=True)):
+        return None
+    return keras.models.load_model(path)

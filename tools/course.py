@@ -1,0 +1,262 @@
+"""Execute the course notebooks and build the book.
+
+    python tools/course.py execute --profile fast   # the tests' profile
+    python tools/course.py book                     # full profile, then the HTML book
+
+Notebooks are executed by papermill into ``_build/executed/<profile>/``. A notebook
+is re-executed only when something it depends on changed: its own source, its
+profile's parameters, anything under ``helpers/`` or the pinned requirements.
+The book is then built by Jupyter Book 1 from a staged copy of the sources in
+which every notebook is replaced by its executed version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+PROFILES_FILE = ROOT / "notebooks" / "profiles.yml"
+SHARED_DATA = ROOT.parent / "shared" / "data" / "fashion-mnist"
+# Jupyter Book writes to <path-output>/_build/html: the full book (the one
+# published) to _build/html, the tests' book to _build/fast/_build/html.
+PATH_OUTPUT = {"full": ROOT, "fast": BUILD / "fast"}
+# A cell that trains for the capstone's whole budget must not be cut short.
+CELL_TIMEOUT_S = {"fast": 300, "full": 1800}
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+# MathJax 3 from the npm registry, served by the book itself so formulas render offline.
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_DIR = BUILD / "npm" / "node_modules" / "mathjax" / "es5"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised: names the notebook, the cell and the error."""
+
+
+def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """The notebooks listed in the table of contents, in book order, as 'notebooks/NAME'."""
+    toc = yaml.safe_load(toc_path.read_text())
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                value = node.get(key)
+                if isinstance(value, str) and value.startswith("notebooks/"):
+                    found.append(value.removesuffix(".ipynb"))
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+def profile_parameters(profile: str, name: str) -> dict:
+    """The papermill parameters of a notebook under a profile (empty: its defaults)."""
+    profiles = yaml.safe_load(PROFILES_FILE.read_text())
+    if profile not in profiles:
+        raise SystemExit(f"Unknown profile {profile!r}; {PROFILES_FILE} defines {sorted(profiles)}")
+    params = dict((profiles[profile] or {}).get(name) or {})
+    params.setdefault("PROFILE", profile)
+    return params
+
+
+def kernel_env(profile: str) -> dict[str, str]:
+    """The environment the notebooks run in."""
+    env = dict(os.environ)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env.setdefault("PYTHONHASHSEED", "0")
+    if not env.get("FASHION_MNIST_DIR") and SHARED_DATA.is_dir():
+        env["FASHION_MNIST_DIR"] = str(SHARED_DATA)
+    env["COURSE_MODELS_DIR"] = str(BUILD / "models" if profile == "full" else BUILD / profile / "models")
+    return env
+
+
+def _dependency_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "helpers").rglob("*.py")) + [ROOT / "requirements.lock"]:
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _fingerprint(source: Path, params: dict, deps: str) -> str:
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(json.dumps(params, sort_keys=True).encode())
+    digest.update(deps.encode())
+    return digest.hexdigest()
+
+
+def _describe_failure(name: str, err: Exception) -> str:
+    cell = getattr(err, "exec_count", None)
+    ename = getattr(err, "ename", type(err).__name__)
+    evalue = getattr(err, "evalue", str(err))
+    where = f"cell [{cell}]" if cell is not None else "a cell"
+    return f"{name}: {where} raised {ename}: {evalue}"
+
+
+def execute(profile: str, names: list[str] | None = None, force: bool = False) -> dict[str, float]:
+    """Execute notebooks under a profile; return the seconds each took (0 when reused)."""
+    import papermill
+
+    out_dir = BUILD / "executed" / profile
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = kernel_env(profile)
+    os.environ.update({k: env[k] for k in ("TF_CPP_MIN_LOG_LEVEL", "COURSE_MODELS_DIR")})
+    if "FASHION_MNIST_DIR" in env:
+        os.environ["FASHION_MNIST_DIR"] = env["FASHION_MNIST_DIR"]
+    deps = _dependency_digest()
+    timings: dict[str, float] = {}
+    failures = []
+    for entry in toc_notebooks():
+        name = Path(entry).name
+        if names and name not in names:
+            continue
+        source = ROOT / f"{entry}.ipynb"
+        target = out_dir / f"{name}.ipynb"
+        stamp = out_dir / f"{name}.stamp"
+        params = profile_parameters(profile, name)
+        fingerprint = _fingerprint(source, params, deps)
+        if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+            print(f"[{profile}] {name}: up to date", flush=True)
+            timings[name] = 0.0
+            continue
+        stamp.unlink(missing_ok=True)
+        print(f"[{profile}] {name}: executing with {params}", flush=True)
+        start = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(target),
+                parameters=params,
+                cwd=str(source.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                execution_timeout=CELL_TIMEOUT_S[profile],
+            )
+        except Exception as err:  # papermill wraps every cell error
+            failures.append(_describe_failure(name, err))
+            print(f"[{profile}] {failures[-1]}", flush=True)
+            continue
+        timings[name] = time.perf_counter() - start
+        stamp.write_text(fingerprint)
+        print(f"[{profile}] {name}: done in {timings[name]:.0f} s", flush=True)
+    if failures:
+        raise NotebookFailed("Notebook execution failed:\n  " + "\n  ".join(failures))
+    return timings
+
+
+def _sync(src: Path, dst: Path) -> None:
+    """Copy src to dst only where contents differ, so Sphinx rebuilds only what changed."""
+    if src.is_dir():
+        dst.mkdir(parents=True, exist_ok=True)
+        wanted = {p.name for p in src.iterdir()}
+        for extra in dst.iterdir():
+            if extra.name not in wanted:
+                shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
+        for child in src.iterdir():
+            _sync(child, dst / child.name)
+    elif not dst.is_file() or dst.read_bytes() != src.read_bytes():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
+def ensure_mathjax() -> Path:
+    """Install MathJax with npm into _build/npm once; return its es5 directory."""
+    if not (MATHJAX_DIR / "tex-mml-chtml.js").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit(
+                "npm was not found; the book serves its own copy of MathJax from the npm "
+                "registry. Install Node.js and npm (e.g. apt-get install npm) and run again."
+            )
+        cmd = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(BUILD / "npm"),
+               f"mathjax@{MATHJAX_VERSION}"]
+        print("$", " ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+    return MATHJAX_DIR
+
+
+def stage(profile: str) -> Path:
+    """Lay out the book's sources with the executed notebooks in place of the stored ones."""
+    stage_dir = BUILD / "stage" / profile
+    for item in BOOK_SOURCES:
+        _sync(ROOT / item, stage_dir / item)
+    _sync(ensure_mathjax(), stage_dir / "_static" / "mathjax")
+    executed = BUILD / "executed" / profile
+    notebooks = stage_dir / "notebooks"
+    notebooks.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for entry in toc_notebooks():
+        name = Path(entry).name + ".ipynb"
+        wanted.add(name)
+        _sync(executed / name, notebooks / name)
+    for extra in notebooks.iterdir():
+        if extra.name not in wanted:
+            extra.unlink()
+    return stage_dir
+
+
+def build_book(profile: str) -> Path:
+    """Build the HTML book of a profile with Jupyter Book 1; warnings are errors."""
+    stage_dir = stage(profile)
+    path_output = PATH_OUTPUT[profile]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(stage_dir),
+        "--path-output",
+        str(path_output),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    print("$", " ".join(cmd), flush=True)
+    result = subprocess.run(cmd, cwd=ROOT)
+    if result.returncode:
+        raise SystemExit(f"The book build failed (exit {result.returncode}); see the warnings above.")
+    return html_dir(profile)
+
+
+def html_dir(profile: str) -> Path:
+    """Where the HTML book of a profile is built."""
+    return PATH_OUTPUT[profile] / "_build" / "html"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in ("execute", "book"):
+        p = sub.add_parser(command)
+        p.add_argument("--profile", choices=sorted(PATH_OUTPUT), default="full")
+        p.add_argument("--force", action="store_true", help="re-execute even if up to date")
+        p.add_argument("notebooks", nargs="*", help="only these notebooks (names without .ipynb)")
+    args = parser.parse_args(argv)
+    try:
+        execute(args.profile, args.notebooks, args.force)
+    except NotebookFailed as err:
+        print(err, file=sys.stderr)
+        return 1
+    if args.command == "book":
+        html = build_book(args.profile)
+        print(f"The book is at {html / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
