@@ -1,0 +1,106 @@
+"""Every notebook in _toc.yml: executed (fast profile), re-executed by nbval, and built
+into the book with its figures.
+
+The tests run in book order: a notebook's execution test first, then its nbval
+test; the book test runs after all notebooks have executed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT, course
+
+pytestmark = pytest.mark.notebooks
+
+PROFILE = "fast"
+NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
+EXECUTED = course.BUILD / "executed" / PROFILE
+_failed: set[str] = set()
+
+
+def test_toc_lists_every_notebook():
+    stored = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert stored == sorted(NAMES), "every notebook under notebooks/ must be in _toc.yml"
+
+
+def test_fast_profile_has_an_entry_per_notebook():
+    import yaml
+
+    fast = yaml.safe_load(course.PROFILES_FILE.read_text())["fast"]
+    assert sorted(fast) == sorted(NAMES), "notebooks/profiles.yml needs a fast entry per notebook"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_executes(name):
+    """papermill runs the notebook top to bottom; a failure names the cell and error."""
+    try:
+        course.execute(PROFILE, [name])
+    except course.NotebookFailed as err:
+        _failed.add(name)
+        pytest.fail(str(err), pytrace=False)
+    assert (EXECUTED / f"{name}.ipynb").is_file()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_reproduces(name):
+    """nbval re-executes the executed notebook and compares every output."""
+    path = EXECUTED / f"{name}.ipynb"
+    if name in _failed or not path.is_file():
+        pytest.skip(f"{name} did not execute")
+    env = course.kernel_env(PROFILE)
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+            "--nbval-current-env", "--nbval-cell-timeout=300",
+            "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            "-o", "addopts=", "--rootdir", str(EXECUTED), str(path),
+        ],
+        cwd=EXECUTED, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, f"nbval found differences in {name}:\n{result.stdout[-6000:]}"
+
+
+def _image_outputs(nb) -> int:
+    return sum(
+        1 for cell in nb.cells if cell.cell_type == "code"
+        for out in cell.get("outputs", []) if "image/png" in out.get("data", {})
+    )
+
+
+def test_figures_have_alt_text():
+    """Every code cell that draws a figure says what it shows (mystnb.image.alt)."""
+    missing = []
+    for name in NAMES:
+        path = EXECUTED / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            draws = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+            meta = cell.metadata.get("mystnb", {})
+            if draws and not (meta.get("image", {}).get("alt") or meta.get("figure", {}).get("caption")):
+                missing.append(f"{name} cell {i}: {cell.source.splitlines()[0][:60]!r}")
+    assert not missing, "figures without alt text:\n  " + "\n  ".join(missing)
+
+
+def test_book_builds_with_every_notebook_and_its_figures():
+    """jupyter-book -W -n --keep-going succeeds; each notebook page shows its figures."""
+    missing = [n for n in NAMES if not (EXECUTED / f"{n}.ipynb").is_file()]
+    if missing:
+        pytest.skip(f"not executed: {missing}")
+    html = course.build_book(PROFILE)
+    for name in NAMES:
+        page = html / "notebooks" / f"{name}.html"
+        assert page.is_file(), f"{page} was not built"
+        text = page.read_text()
+        images = re.findall(r'<img [^>]*src="([^"]+\.png)"', text)
+        expected = _image_outputs(nbformat.read(EXECUTED / f"{name}.ipynb", as_version=4))
+        assert len(images) >= expected, f"{name}: {len(images)} images on the page, {expected} figures"
+        for src in images:
+            assert (page.parent / src).is_file(), f"{name}: image {src} is missing"
+    assert (html / "index.html").is_file()

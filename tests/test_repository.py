@@ -1,0 +1,86 @@
+"""The repository's hygiene: stored notebooks, the notebook skeleton, the headers."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import notebook_header  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path):
+    nb = json.loads(path.read_text())
+    dirty = [
+        i for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; run nbstripout (pre-commit does)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_follows_the_skeleton(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = nb.cells
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: expected exactly one 'parameters' cell, found {len(tagged)}"
+    p = tagged[0]
+    params = cells[p].source
+    assert re.search(r"^SEED = \d+", params, re.M), f"{path.name}: the parameters cell needs SEED"
+    assert re.search(r'^PROFILE = "full"', params, re.M), f"{path.name}: needs PROFILE = \"full\""
+    for line in params.splitlines():
+        code = line.split("#", 1)[0].strip()
+        if code:
+            name, _, value = code.partition("=")
+            assert re.fullmatch(r"[-+\d._e]+|\"[^\"]*\"|'[^']*'|True|False|None", value.strip()), (
+                f"{path.name}: parameter {name.strip()} = {value.strip()} is not a literal"
+            )
+    following = cells[p + 1]
+    assert following.cell_type == "code" and "check_params(" in following.source, (
+        f"{path.name}: the cell after the parameters must call check_params"
+    )
+    assert cells[1].cell_type == "markdown" and cells[1].source.startswith("# "), (
+        f"{path.name}: the second cell (after the badge) must be the title"
+    )
+    text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    for heading in ("## Summary", "## Exercises", "## Reflection"):
+        assert heading in text, f"{path.name}: missing the section {heading!r}"
+    assert "objectives" in cells[1].source.lower() and "prerequisites" in cells[1].source.lower()
+    assert cells[-1].cell_type == "markdown" and cells[-1].source.startswith("## Reflection"), (
+        f"{path.name}: the last cell must be the Reflection section"
+    )
+    reflection = cells[-1].source.lower()
+    for part in ("takeaways", "challenging", "resources", "ai tool"):
+        assert part in reflection, f"{path.name}: the Reflection section must ask about {part!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_badge_and_setup_cell_agree_with_config(path):
+    problems = notebook_header.problems(path, notebook_header.config())
+    assert not problems, "\n".join(problems) + "\nRun: python tools/notebook_header.py"
+
+
+def test_colab_install_ref_is_the_package_version():
+    import helpers
+
+    assert notebook_header.config()["colab_install_ref"] == f"v{helpers.__version__}"
+
+
+def test_no_dataset_files_committed():
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert not re.search(r"idx[13]-ubyte", files), "dataset files must not be committed"
