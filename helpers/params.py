@@ -56,8 +56,8 @@ _RULES: dict[str, _Rule] = {
 }
 
 
-def check_params(**params: Any) -> dict[str, Any]:
-    """Check notebook parameters against the course's rules; return them unchanged.
+def check_params(**params: Any) -> None:
+    """Check notebook parameters against the course's rules.
 
     Raises :class:`ParameterError` naming the parameter, the value received and what
     is expected. Example::
@@ -90,4 +90,3 @@ def check_params(**params: Any) -> dict[str, Any]:
             + "\n  ".join(problems)
             + "\nChange the value in the parameters cell (or the -p option given to papermill)."
         )
-    return params

@@ -8,6 +8,7 @@ line per epoch and records the time of every epoch.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
     "TrainingResult",
     "evaluate",
     "load_if_fresh",
+    "models_dir",
     "per_class_accuracy",
     "predict",
     "save_with_metadata",
@@ -146,6 +148,23 @@ def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         mask = y_true == label
         result[name] = float((y_pred[mask] == label).mean()) if mask.any() else float("nan")
     return result
+
+
+def models_dir() -> Path:
+    """Where trained models are kept (introduced in notebook 03).
+
+    ``$COURSE_MODELS_DIR`` when set (the course's build sets it per profile), else
+    ``_build/models`` in the course's root (found by walking up to ``_toc.yml``), else
+    ``_build/models`` in the current directory (for example on Colab).
+    """
+    env = os.environ.get("COURSE_MODELS_DIR")
+    if env:
+        return Path(env)
+    here = Path.cwd()
+    for directory in (here, *here.parents):
+        if (directory / "_toc.yml").is_file():
+            return directory / "_build" / "models"
+    return here / "_build" / "models"
 
 
 def save_with_metadata(model: keras.Model, path: str | Path, metadata: dict) -> Path:

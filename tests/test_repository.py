@@ -68,6 +68,17 @@ def test_follows_the_skeleton(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_trailing_semicolons(path):
+    """nbval runs cells with store_history=False, where IPython ignores a trailing ';'."""
+    nb = nbformat.read(path, as_version=4)
+    bad = [
+        i for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and c.source.rstrip().endswith(";")
+    ]
+    assert not bad, f"{path.name}: cells {bad} end with ';' (end plotting cells with plt.show())"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_badge_and_setup_cell_agree_with_config(path):
     problems = notebook_header.problems(path, notebook_header.config())
     assert not problems, "\n".join(problems) + "\nRun: python tools/notebook_header.py"
