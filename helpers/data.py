@@ -117,8 +117,7 @@ def _verify(path: Path) -> None:
     if actual != expected:
         raise ChecksumError(
             f"{path} failed its checksum: expected md5 {expected}, got {actual}. "
-            f"The file is corrupted, truncated or not the canonical Fashion-MNIST file. "
-            + _HINT
+            f"The file is corrupted, truncated or not the canonical Fashion-MNIST file. " + _HINT
         )
 
 
@@ -147,7 +146,9 @@ def download_file(
     therefore never leaves a file that would later pass as valid.
     """
     if name not in FILES:
-        raise ValueError(f"name={name!r} is not a Fashion-MNIST file; expected one of {list(FILES)}")
+        raise ValueError(
+            f"name={name!r} is not a Fashion-MNIST file; expected one of {list(FILES)}"
+        )
     target_dir = Path(target_dir)
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -205,9 +206,7 @@ def _progress(name: str, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def find_dataset_dir(
-    data_dir: str | os.PathLike | None = None, download: bool = True
-) -> Path:
+def find_dataset_dir(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Return a directory holding the four verified files (introduced in notebook 01).
 
     Looks in ``data_dir``, ``$FASHION_MNIST_DIR`` and the Keras cache, in that order;
@@ -414,9 +413,7 @@ def stratified_split(
     return (x[~mask], y[~mask]), (x[mask], y[mask])
 
 
-def subset(
-    x: np.ndarray, y: np.ndarray, size: int, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def subset(x: np.ndarray, y: np.ndarray, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Return a class-balanced random subset of ``size`` examples (introduced in notebook 01)."""
     x = np.asarray(x)
     y = _check_labels(y, len(x))
@@ -448,8 +445,14 @@ def make_dataset(
 
     x = check_images(x, "x")
     y = _check_labels(y, len(x))
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size is {batch_size!r}; expected a positive whole number, e.g. 128")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size is {batch_size!r}; expected a positive whole number, e.g. 128"
+        )
     ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
     if cache:
         ds = ds.cache()

@@ -32,7 +32,9 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
     ``learning_rate`` may be a number or a Keras learning-rate schedule.
     """
     if isinstance(learning_rate, (int, float)) and not 0 < learning_rate <= 1:
-        raise ValueError(f"learning_rate is {learning_rate!r}; expected a number in (0, 1], e.g. 1e-3")
+        raise ValueError(
+            f"learning_rate is {learning_rate!r}; expected a number in (0, 1], e.g. 1e-3"
+        )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -73,9 +75,7 @@ def cnn(
     """
     if pooling not in POOLING_CHOICES:
         raise ValueError(f"pooling is {pooling!r}; expected one of {POOLING_CHOICES}")
-    if not filters or any(
-        isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in filters
-    ):
+    if not filters or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in filters):
         raise ValueError(f"filters is {filters!r}; expected a non-empty tuple of positive ints")
     if isinstance(dense_units, bool) or not isinstance(dense_units, int) or dense_units < 1:
         raise ValueError(f"dense_units is {dense_units!r}; expected a positive int, e.g. 128")
@@ -138,7 +138,9 @@ def capstone_cnn(
     translation of up to 2 pixels, which are active only in training.
     ``learning_rate`` may be a schedule.
     """
-    if len(widths) != 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
+    if len(widths) != 2 or any(
+        isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths
+    ):
         raise ValueError(f"widths is {widths!r}; expected two positive ints, e.g. (32, 64)")
     if isinstance(dense_units, bool) or not isinstance(dense_units, int) or dense_units < 1:
         raise ValueError(f"dense_units is {dense_units!r}; expected a positive int, e.g. 256")

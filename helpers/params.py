@@ -44,7 +44,9 @@ _RULES: dict[str, _Rule] = {
     "TEST_SIZE": _Rule(_INT, 100, 10_000, description="a number of test images from 100 to 10,000"),
     "VAL_FRACTION": _Rule(_REAL, 0.01, 0.5, description="a fraction from 0.01 to 0.5, e.g. 0.1"),
     "BATCH_SIZE": _Rule(_INT, 1, 8192, description="a batch size from 1 to 8192, e.g. 128"),
-    "LEARNING_RATE": _Rule(_REAL, 1e-6, 1.0, description="a learning rate from 1e-6 to 1, e.g. 1e-3"),
+    "LEARNING_RATE": _Rule(
+        _REAL, 1e-6, 1.0, description="a learning rate from 1e-6 to 1, e.g. 1e-3"
+    ),
     "HIGH_LEARNING_RATE": _Rule(
         _REAL, 1e-6, 1.0, description="a learning rate from 1e-6 to 1, e.g. 1e-2"
     ),
@@ -86,7 +88,9 @@ def check_params(**params: Any) -> None:
             problems.append(f"{name} = {value!r}; expected {rule.description}")
     if problems:
         raise ParameterError(
-            "Invalid notebook parameter" + ("s" if len(problems) > 1 else "") + ":\n  "
+            "Invalid notebook parameter"
+            + ("s" if len(problems) > 1 else "")
+            + ":\n  "
             + "\n  ".join(problems)
             + "\nChange the value in the parameters cell (or the -p option given to papermill)."
         )

@@ -48,7 +48,9 @@ def image_grid(
     if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
         raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"titles has {len(titles)} entries; expected one per image ({len(images)})")
+        raise ValueError(
+            f"titles has {len(titles)} entries; expected one per image ({len(images)})"
+        )
     n_cols = min(n_cols, len(images))
     n_rows = int(np.ceil(len(images) / n_cols))
     fig, axes = plt.subplots(
@@ -110,15 +112,18 @@ def learning_curves(
         ax = axes[0, m]
         for r, (label, history) in enumerate(histories.items()):
             if metric not in history:
-                raise ValueError(
-                    f"run {label!r} has no {metric!r}; it recorded {sorted(history)}"
-                )
+                raise ValueError(f"run {label!r} has no {metric!r}; it recorded {sorted(history)}")
             color = colors[r % len(colors)]
             epochs = np.arange(1, len(history[metric]) + 1)
             ax.plot(epochs, history[metric], color=color, label=f"{label} (train)")
             if f"val_{metric}" in history:
-                ax.plot(epochs, history[f"val_{metric}"], color=color, linestyle="--",
-                        label=f"{label} (validation)")
+                ax.plot(
+                    epochs,
+                    history[f"val_{metric}"],
+                    color=color,
+                    linestyle="--",
+                    label=f"{label} (validation)",
+                )
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric.capitalize())
@@ -147,8 +152,15 @@ def plot_confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, title: str = "
     matrix = confusion_matrix(y_true, y_pred)
     fig, ax = plt.subplots(figsize=(8, 6.5))
     sns.heatmap(
-        matrix, annot=True, fmt="d", cmap="Blues", cbar=False, ax=ax,
-        xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, annot_kws={"fontsize": 8},
+        matrix,
+        annot=True,
+        fmt="d",
+        cmap="Blues",
+        cbar=False,
+        ax=ax,
+        xticklabels=CLASS_NAMES,
+        yticklabels=CLASS_NAMES,
+        annot_kws={"fontsize": 8},
     )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")

@@ -13,7 +13,6 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import ROOT, course
 
 pytestmark = pytest.mark.notebooks
@@ -56,20 +55,38 @@ def test_notebook_reproduces(name):
     env = course.kernel_env(PROFILE)
     result = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
-            "--nbval-current-env", "--nbval-cell-timeout=300",
-            "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
-            "-o", "addopts=", "--rootdir", str(EXECUTED), str(path),
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-cell-timeout=300",
+            "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(EXECUTED),
+            str(path),
         ],
-        cwd=EXECUTED, env=env, capture_output=True, text=True,
+        cwd=EXECUTED,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, f"nbval found differences in {name}:\n{result.stdout[-6000:]}"
 
 
 def _image_outputs(nb) -> int:
     return sum(
-        1 for cell in nb.cells if cell.cell_type == "code"
-        for out in cell.get("outputs", []) if "image/png" in out.get("data", {})
+        1
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
     )
 
 
@@ -83,7 +100,9 @@ def test_figures_have_alt_text():
         for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
             draws = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
             meta = cell.metadata.get("mystnb", {})
-            if draws and not (meta.get("image", {}).get("alt") or meta.get("figure", {}).get("caption")):
+            if draws and not (
+                meta.get("image", {}).get("alt") or meta.get("figure", {}).get("caption")
+            ):
                 missing.append(f"{name} cell {i}: {cell.source.splitlines()[0][:60]!r}")
     assert not missing, "figures without alt text:\n  " + "\n  ".join(missing)
 
@@ -100,7 +119,9 @@ def test_book_builds_with_every_notebook_and_its_figures():
         text = page.read_text()
         images = re.findall(r'<img [^>]*src="([^"]+\.png)"', text)
         expected = _image_outputs(nbformat.read(EXECUTED / f"{name}.ipynb", as_version=4))
-        assert len(images) >= expected, f"{name}: {len(images)} images on the page, {expected} figures"
+        assert len(images) >= expected, (
+            f"{name}: {len(images)} images on the page, {expected} figures"
+        )
         for src in images:
             assert (page.parent / src).is_file(), f"{name}: image {src} is missing"
     assert (html / "index.html").is_file()

@@ -8,7 +8,6 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -25,7 +24,8 @@ def test_there_are_notebooks():
 def test_stored_without_outputs(path):
     nb = json.loads(path.read_text())
     dirty = [
-        i for i, c in enumerate(nb["cells"])
+        i
+        for i, c in enumerate(nb["cells"])
         if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
     ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; run nbstripout (pre-commit does)"
@@ -36,11 +36,13 @@ def test_follows_the_skeleton(path):
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1, f"{path.name}: expected exactly one 'parameters' cell, found {len(tagged)}"
+    assert len(tagged) == 1, (
+        f"{path.name}: expected exactly one 'parameters' cell, found {len(tagged)}"
+    )
     p = tagged[0]
     params = cells[p].source
     assert re.search(r"^SEED = \d+", params, re.M), f"{path.name}: the parameters cell needs SEED"
-    assert re.search(r'^PROFILE = "full"', params, re.M), f"{path.name}: needs PROFILE = \"full\""
+    assert re.search(r'^PROFILE = "full"', params, re.M), f'{path.name}: needs PROFILE = "full"'
     for line in params.splitlines():
         code = line.split("#", 1)[0].strip()
         if code:
@@ -72,7 +74,8 @@ def test_no_trailing_semicolons(path):
     """nbval runs cells with store_history=False, where IPython ignores a trailing ';'."""
     nb = nbformat.read(path, as_version=4)
     bad = [
-        i for i, c in enumerate(nb.cells)
+        i
+        for i, c in enumerate(nb.cells)
         if c.cell_type == "code" and c.source.rstrip().endswith(";")
     ]
     assert not bad, f"{path.name}: cells {bad} end with ';' (end plotting cells with plt.show())"

@@ -82,7 +82,9 @@ def kernel_env(profile: str) -> dict[str, str]:
     env.setdefault("PYTHONHASHSEED", "0")
     if not env.get("FASHION_MNIST_DIR") and SHARED_DATA.is_dir():
         env["FASHION_MNIST_DIR"] = str(SHARED_DATA)
-    env["COURSE_MODELS_DIR"] = str(BUILD / "models" if profile == "full" else BUILD / profile / "models")
+    env["COURSE_MODELS_DIR"] = str(
+        BUILD / "models" if profile == "full" else BUILD / profile / "models"
+    )
     return env
 
 
@@ -185,8 +187,15 @@ def ensure_mathjax() -> Path:
                 "npm was not found; the book serves its own copy of MathJax from the npm "
                 "registry. Install Node.js and npm (e.g. apt-get install npm) and run again."
             )
-        cmd = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(BUILD / "npm"),
-               f"mathjax@{MATHJAX_VERSION}"]
+        cmd = [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(BUILD / "npm"),
+            f"mathjax@{MATHJAX_VERSION}",
+        ]
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
     return MATHJAX_DIR
@@ -229,7 +238,9 @@ def build_book(profile: str) -> Path:
     print("$", " ".join(cmd), flush=True)
     result = subprocess.run(cmd, cwd=ROOT)
     if result.returncode:
-        raise SystemExit(f"The book build failed (exit {result.returncode}); see the warnings above.")
+        raise SystemExit(
+            f"The book build failed (exit {result.returncode}); see the warnings above."
+        )
     return html_dir(profile)
 
 
@@ -239,7 +250,9 @@ def html_dir(profile: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for command in ("execute", "book"):
         p = sub.add_parser(command)

@@ -43,9 +43,7 @@ def badge_source(cfg: dict, notebook: str) -> str:
     """The badge cell's markdown for a notebook file name such as 01_data_preparation.ipynb."""
     branch = cfg["repository"].get("branch", "main")
     target = f"https://colab.research.google.com/github/{repo_slug(cfg)}/blob/{branch}/notebooks/{notebook}"
-    return (
-        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({target})"
-    )
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({target})"
 
 
 def setup_source(cfg: dict) -> str:
@@ -103,7 +101,9 @@ def write(path: Path, cfg: dict) -> bool:
         nb.cells.insert(0, nb.cells.pop(i))
     j = _cell_with_tag(nb, SETUP_TAG)
     if j is None:
-        first_code = next((k for k, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
+        first_code = next(
+            (k for k, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells)
+        )
         nb.cells.insert(first_code, setup)
     else:
         nb.cells[j].source = setup.source

@@ -81,15 +81,19 @@ def check(exercise_id: str, answer: Any = ...) -> Feedback:
     """Check an answer and return feedback; never raises for the unanswered default."""
     _load_all()
     if exercise_id not in _REGISTRY:
-        raise KeyError(
-            f"No exercise {exercise_id!r}; the registered ones are {sorted(_REGISTRY)}"
-        )
+        raise KeyError(f"No exercise {exercise_id!r}; the registered ones are {sorted(_REGISTRY)}")
     if is_unanswered(answer):
-        return Feedback(exercise_id, NOT_ATTEMPTED, "Replace the ... with your answer and run the cell again.")
+        return Feedback(
+            exercise_id, NOT_ATTEMPTED, "Replace the ... with your answer and run the cell again."
+        )
     try:
         status, message = _REGISTRY[exercise_id](answer)
     except NotImplementedError:
-        return Feedback(exercise_id, NOT_ATTEMPTED, "Your function still raises NotImplementedError: fill in its body.")
+        return Feedback(
+            exercise_id,
+            NOT_ATTEMPTED,
+            "Your function still raises NotImplementedError: fill in its body.",
+        )
     except Exception as err:  # an answer that crashes is feedback too, not a notebook failure
         return Feedback(exercise_id, INCORRECT, f"Your answer raised {type(err).__name__}: {err}")
     return Feedback(exercise_id, status, message)
@@ -117,10 +121,15 @@ def _load_all() -> None:
 # ---------------------------------------------------------------- reusable checkers
 
 
-def number(answer: Any, expected: float, hints: dict | None = None, tolerance: float = 0.0,
-           why: str = "") -> tuple[str, str]:
+def number(
+    answer: Any, expected: float, hints: dict | None = None, tolerance: float = 0.0, why: str = ""
+) -> tuple[str, str]:
     """Compare a numeric answer; ``hints`` maps typical wrong answers to a hint."""
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) and not hasattr(answer, "__float__"):
+    if (
+        isinstance(answer, bool)
+        or not isinstance(answer, (int, float))
+        and not hasattr(answer, "__float__")
+    ):
         return INCORRECT, f"Expected a number, got {type(answer).__name__} {answer!r}."
     value = float(answer)
     if abs(value - expected) <= tolerance:
@@ -131,7 +140,9 @@ def number(answer: Any, expected: float, hints: dict | None = None, tolerance: f
     return INCORRECT, f"{answer!r} is not it. " + (hints or {}).get("default", "")
 
 
-def shape(answer: Any, expected: tuple, hints: dict | None = None, why: str = "") -> tuple[str, str]:
+def shape(
+    answer: Any, expected: tuple, hints: dict | None = None, why: str = ""
+) -> tuple[str, str]:
     """Compare a shape given as a tuple (a list is accepted too)."""
     try:
         got = tuple(int(v) if v is not None else None for v in answer)

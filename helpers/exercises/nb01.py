@@ -70,7 +70,10 @@ def normalize_function(fn):
             "float32, which also halves the memory of float64."
         )
     if np.allclose(out, images / 256.0):
-        return INCORRECT, "Divide by 255, the largest pixel value, so that white maps to exactly 1.0."
+        return (
+            INCORRECT,
+            "Divide by 255, the largest pixel value, so that white maps to exactly 1.0.",
+        )
     if not np.allclose(out, images / 255.0):
         return INCORRECT, "The values should be pixel / 255: 0 → 0.0, 51 → 0.2, 255 → 1.0."
     return CORRECT, "Pixels now lie in [0, 1] as float32."
