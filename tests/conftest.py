@@ -23,3 +23,10 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def course_tool():
     return course
+
+
+@pytest.fixture(scope="session")
+def fast_book() -> Path:
+    """The book built from the fast-profile notebooks (executing only what is out of date)."""
+    course.execute("fast")
+    return course.build_book("fast")

@@ -206,7 +206,8 @@ def stage(profile: str) -> Path:
     stage_dir = BUILD / "stage" / profile
     for item in BOOK_SOURCES:
         _sync(ROOT / item, stage_dir / item)
-    _sync(ensure_mathjax(), stage_dir / "_static" / "mathjax")
+    # Not under _static/: Jupyter Book would add every .js file there as a <script>.
+    _sync(ensure_mathjax(), stage_dir / "_mathjax" / "mathjax")
     executed = BUILD / "executed" / profile
     notebooks = stage_dir / "notebooks"
     notebooks.mkdir(parents=True, exist_ok=True)
