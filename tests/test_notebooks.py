@@ -13,6 +13,7 @@ import sys
 
 import nbformat
 import pytest
+
 from conftest import ROOT, course
 
 pytestmark = pytest.mark.notebooks
