@@ -1,0 +1,65 @@
+"""The benchmark's report: the page the book includes is written from the results."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+bench = importlib.import_module("benchmarks.__main__")
+
+
+@pytest.fixture
+def results():
+    run = {"images_per_s": 3000.0, "gflops": 24.3, "test_accuracy": 0.9041}
+    return {
+        "date": "2026-11-28",
+        "machine": {
+            "cpu": "Test CPU",
+            "cores": 2,
+            "system": "Linux",
+            "python": "3.11",
+            "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"},
+        },
+        "throughput": {
+            "plain": {**run, "runs": [run] * 3},
+            "helpers": {**run, "images_per_s": 4500.0, "runs": [run] * 3},
+            "ratio": 1.5,
+        },
+        "tuning": [{"label": "batch 64", "images_per_s": 5000.0, "test_accuracy": 0.9}],
+        "course": {
+            "fast": {
+                "notebooks": {
+                    "01_data_preparation": {"seconds": 12.0, "peak_rss_mb": 800.0, "ok": True}
+                },
+                "total_s": 12.0,
+            }
+        },
+        "accuracy": [
+            {
+                "notebook": "03_training",
+                "model": "baseline.keras",
+                "parameters": 113386,
+                "test_accuracy": 0.9041,
+            }
+        ],
+    }
+
+
+def test_report_names_machine_and_numbers(results):
+    page = bench.markdown(results)
+    assert "Test CPU, 2 cores" in page and "TensorFlow 2.21.0" in page
+    assert "| 3,000 |" in page and "| 4,500 |" in page and "**1.50×**" in page
+    assert "| 01_data_preparation | 12 | 800 |" in page
+    assert "113,386" in page and "2 Conv+pooling+BN" in page
+
+
+def test_failed_notebook_is_marked(results):
+    results["course"]["fast"]["notebooks"]["01_data_preparation"]["ok"] = False
+    assert "01_data_preparation (failed)" in bench.markdown(results)
+
+
+def test_throughput_worker_refuses_a_single_epoch():
+    worker = importlib.import_module("benchmarks.throughput")
+    with pytest.raises(SystemExit):
+        worker.main(["--variant", "plain", "--epochs", "1"])
