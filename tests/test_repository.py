@@ -99,3 +99,41 @@ def test_no_dataset_files_committed():
 
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
     assert not re.search(r"idx[13]-ubyte", files), "dataset files must not be committed"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_checks_and_solutions(path):
+    """At least three exercises; every check is registered and every solution collapsed."""
+    from helpers.exercises import registered
+
+    nb = nbformat.read(path, as_version=4)
+    number = path.name[:2]
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    found = set(re.findall(rf"\*\*Exercise ({number}\.\d+)", markdown))
+    assert len(found) >= 3, f"{path.name}: {len(found)} exercises, expected at least 3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    used = set(re.findall(r'check\("(\d\d\.\d+)"', "\n".join(c.source for c in code)))
+    assert used <= set(registered()), f"{path.name}: unregistered checks {used - set(registered())}"
+    assert used <= found, f"{path.name}: checks {used - found} have no exercise text"
+    for c in code:
+        if c.source.startswith("# Solution to exercise"):
+            assert "hide-cell" in c.metadata.get("tags", []), (
+                f"{path.name}: solution not collapsed in the book"
+            )
+            assert c.metadata.get("jupyter", {}).get("source_hidden"), (
+                f"{path.name}: solution not collapsed in JupyterLab"
+            )
+    solved = set(
+        re.findall(r"# Solution to exercise (\d\d\.\d+)", "\n".join(c.source for c in code))
+    )
+    assert used <= solved, (
+        f"{path.name}: checked exercises without a solution cell: {used - solved}"
+    )
+
+
+def test_every_check_is_unit_tested():
+    from helpers.exercises import registered
+
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_exercises*.py"))
+    untested = [i for i in registered() if f'"{i}"' not in tests]
+    assert not untested, f"exercise checks without unit tests: {untested}"

@@ -135,7 +135,7 @@ def number(
     if abs(value - expected) <= tolerance:
         return CORRECT, why
     for wrong, hint in (hints or {}).items():
-        if abs(value - float(wrong)) <= tolerance:
+        if wrong != "default" and abs(value - float(wrong)) <= tolerance:
             return INCORRECT, hint
     return INCORRECT, f"{answer!r} is not it. " + (hints or {}).get("default", "")
 
@@ -151,6 +151,6 @@ def shape(
     if got == tuple(expected):
         return CORRECT, why
     for wrong, hint in (hints or {}).items():
-        if got == tuple(wrong):
+        if wrong != "default" and got == tuple(wrong):
             return INCORRECT, hint
     return INCORRECT, f"{got} is not it. " + (hints or {}).get("default", "")
