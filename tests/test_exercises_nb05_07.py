@@ -1,0 +1,261 @@
+"""The exercise checks of notebooks 05 (pooling), 06 (dropout) and 07 (batch normalization)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, registered
+
+EXERCISES = ["05.1", "05.2", "05.3", "06.1", "06.2", "06.3", "07.1", "07.2", "07.3"]
+
+
+def test_all_are_registered():
+    assert set(EXERCISES) <= set(registered())
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_unattempted_default(exercise):
+    for default in (..., None):
+        assert check(exercise, default).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("exercise", ["05.2", "06.2", "07.3"])
+def test_function_still_raising_not_implemented_is_unattempted(exercise):
+    def todo(*args):
+        raise NotImplementedError
+
+    assert check(exercise, todo).status == NOT_ATTEMPTED
+
+
+def expect(exercise, answer, status, hint=""):
+    feedback = check(exercise, answer)
+    assert feedback.status == status, feedback
+    assert hint in feedback.message, feedback
+
+
+# --------------------------------------------------------------------------- 05
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        ((13, 13, 32), CORRECT, "26 / 2"),
+        ([13, 13, 32], CORRECT, ""),
+        ((26, 26, 32), INCORRECT, "That is the input"),
+        ((13, 13, 16), INCORRECT, "channel"),
+        ((24, 24, 32), INCORRECT, "convolution"),
+        ((12, 12, 32), INCORRECT, "border"),
+        ((13, 13), INCORRECT, "(height, width, channels)"),
+        (13, INCORRECT, "Expected a shape"),
+    ],
+)
+def test_05_1_pooled_shape(answer, status, hint):
+    expect("05.1", answer, status, hint)
+
+
+def _max_pool(a):
+    h, w = a.shape
+    return a.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
+
+
+def _max_pool_loops(a):
+    out = np.zeros((a.shape[0] // 2, a.shape[1] // 2), dtype=a.dtype)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = a[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].max()
+    return out
+
+
+def _max_pool_from_zero(a):
+    out = np.zeros((a.shape[0] // 2, a.shape[1] // 2), dtype=a.dtype)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            best = 0.0
+            for v in a[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].ravel():
+                best = max(best, v)
+            out[i, j] = best
+    return out
+
+
+def _max_pool_stride_1(a):
+    return np.maximum.reduce([a[:-1, :-1], a[1:, :-1], a[:-1, 1:], a[1:, 1:]])
+
+
+@pytest.mark.parametrize(
+    ("fn", "status", "hint"),
+    [
+        (_max_pool, CORRECT, "largest value"),
+        (_max_pool_loops, CORRECT, ""),
+        (
+            lambda a: a.reshape(a.shape[0] // 2, 2, a.shape[1] // 2, 2).mean(axis=(1, 3)),
+            INCORRECT,
+            "average pooling",
+        ),
+        (_max_pool_stride_1, INCORRECT, "one pixel at a time"),
+        (_max_pool_from_zero, INCORRECT, "all-negative"),
+        (lambda a: a[::2, ::2], INCORRECT, "2 × 2 maxima"),
+        (lambda a: a.max(), INCORRECT, "one value per 2 × 2 window"),
+        ("max", INCORRECT, "Expected a function"),
+    ],
+)
+def test_05_2_max_pool(fn, status, hint):
+    expect("05.2", fn, status, hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        (2_359_424, CORRECT, "2,359,424"),
+        (24 * 24 * 32 * 128, INCORRECT, "bias"),
+        (102_528, INCORRECT, "pooled baseline"),
+        (73_856, INCORRECT, "every channel"),
+        (26 * 26 * 32 * 128 + 128, INCORRECT, "24 × 24"),
+        (1000, INCORRECT, "28 → 26"),
+        ("2359424", INCORRECT, "Expected a number"),
+    ],
+)
+def test_05_3_dense_parameters(answer, status, hint):
+    expect("05.3", answer, status, hint)
+
+
+# --------------------------------------------------------------------------- 06
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        (4.0, CORRECT, "expected value"),
+        (4, CORRECT, ""),
+        (2.0, INCORRECT, "inference"),
+        (1.0, INCORRECT, "not multiplied"),
+        (0, INCORRECT, "was kept"),
+        (3.0, INCORRECT, "1 - rate"),
+    ],
+)
+def test_06_1_kept_value(answer, status, hint):
+    expect("06.1", answer, status, hint)
+
+
+def _dropout(x, rate, rng):
+    keep = rng.random(x.shape) >= rate
+    return np.where(keep, x / (1 - rate), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("fn", "status", "hint"),
+    [
+        (_dropout, CORRECT, "inverted"),
+        (
+            lambda x, rate, rng: np.where(rng.random(x.shape) >= rate, x, 0.0),
+            INCORRECT,
+            "Divide them by (1 - rate)",
+        ),
+        (
+            lambda x, rate, rng: np.where(rng.random(x.shape) >= rate, x * (1 - rate), 0.0),
+            INCORRECT,
+            "you multiplied",
+        ),
+        (
+            lambda x, rate, rng: np.where(rng.random(x.shape) < rate, x / (1 - rate), 0.0),
+            INCORRECT,
+            "not the share that is kept",
+        ),
+        (lambda x, rate, rng: x / (1 - rate), INCORRECT, "expected about"),
+        (
+            lambda x, rate, rng: np.where(
+                rng.random(x.shape) >= rate, x * rng.random(x.shape) * 2, 0.0
+            ),
+            INCORRECT,
+            "should all be",
+        ),
+        (lambda x, rate, rng: _dropout(x, rate, rng)[:10], INCORRECT, "changed the shape"),
+        (42, INCORRECT, "Expected a function"),
+    ],
+)
+def test_06_2_dropout_function(fn, status, hint):
+    expect("06.2", fn, status, hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [(0, CORRECT, "no weights"), (128, INCORRECT, "Param #"), (0.5, INCORRECT, "learns nothing")],
+)
+def test_06_3_dropout_parameters(answer, status, hint):
+    expect("06.3", answer, status, hint)
+
+
+# --------------------------------------------------------------------------- 07
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        (128, CORRECT, "64 trainable"),
+        (64, INCORRECT, "moving mean"),
+        (32, INCORRECT, "more than one"),
+        (4, INCORRECT, "32 channels"),
+        (2, INCORRECT, "one entry per channel"),
+        (100, INCORRECT, "Per channel"),
+    ],
+)
+def test_07_1_bn_parameters(answer, status, hint):
+    expect("07.1", answer, status, hint)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        (7, CORRECT, "3 × 2 + 1"),
+        (7.0, CORRECT, ""),
+        (13, INCORRECT, "standard deviation"),
+        (4, INCORRECT, "not by the variance"),
+        (2, INCORRECT, "γ · x̂ + β"),
+        (6, INCORRECT, "moving statistics"),
+        (0, INCORRECT, "moving mean"),
+    ],
+)
+def test_07_2_inference_output(answer, status, hint):
+    expect("07.2", answer, status, hint)
+
+
+def _bn(x, gamma, beta, epsilon):
+    mean = x.mean(axis=(0, 1, 2))
+    var = x.var(axis=(0, 1, 2))
+    return gamma * (x - mean) / np.sqrt(var + epsilon) + beta
+
+
+def _bn_any_rank(x, gamma, beta, epsilon):
+    axes = tuple(range(x.ndim - 1))
+    return (
+        gamma
+        * (x - x.mean(axis=axes, keepdims=True))
+        / np.sqrt(x.var(axis=axes, keepdims=True) + epsilon)
+        + beta
+    )
+
+
+@pytest.mark.parametrize(
+    ("fn", "status", "hint"),
+    [
+        (_bn, CORRECT, "own batch mean"),
+        (_bn_any_rank, CORRECT, ""),
+        (
+            lambda x, g, b, e: g * (x - x.mean()) / np.sqrt(x.var() + e) + b,
+            INCORRECT,
+            "per channel",
+        ),
+        (lambda x, g, b, e: _bn(x, 1.0, 0.0, e), INCORRECT, "scale by gamma"),
+        (lambda x, g, b, e: _bn(x, g, b, 0.0), INCORRECT, "without it a channel"),
+        (
+            lambda x, g, b, e: g * (x - x.mean(axis=(0, 1, 2))) / (x.std(axis=(0, 1, 2)) + e) + b,
+            INCORRECT,
+            "under the square root",
+        ),
+        (lambda x, g, b, e: x, INCORRECT, "Not the expected values"),
+        (lambda x, g, b, e: x[0], INCORRECT, "changed the shape"),
+        ("bn", INCORRECT, "Expected a function"),
+    ],
+)
+def test_07_3_batch_norm_function(fn, status, hint):
+    expect("07.3", fn, status, hint)
