@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -135,16 +137,20 @@ def _candidate_dirs(data_dir: str | os.PathLike | None) -> list[tuple[str, Path]
 def download_file(
     name: str,
     target_dir: str | os.PathLike,
-    mirrors: tuple[str, ...] = MIRRORS,
+    mirrors: tuple[str, ...] | None = None,
     timeout: float = 30.0,
     progress: bool = True,
 ) -> Path:
     """Download one canonical file into ``target_dir`` and verify it (introduced in notebook 01).
 
+    ``mirrors`` defaults to :data:`MIRRORS` (read when called); only HTTPS mirrors are
+    used (plain HTTP only to this machine, 127.0.0.1 or localhost, for the tests).
     The bytes go to a temporary file in the same directory, which is renamed to its
     final name only once its md5 matches. An interrupted or corrupted download
     therefore never leaves a file that would later pass as valid.
     """
+    if mirrors is None:
+        mirrors = MIRRORS
     if name not in FILES:
         raise ValueError(
             f"name={name!r} is not a Fashion-MNIST file; expected one of {list(FILES)}"
@@ -162,7 +168,7 @@ def download_file(
         ) from err
     errors = []
     for mirror in mirrors:
-        if not mirror.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        if not _allowed_mirror(mirror):
             errors.append(f"{mirror}: refused, only HTTPS mirrors are used")
             continue
         url = mirror + name
@@ -187,13 +193,25 @@ def download_file(
             final = target_dir / name
             os.replace(tmp, final)
             return final
-        except (OSError, urllib.error.URLError, ChecksumError) as err:
-            errors.append(f"{url}: {err}")
+        except (OSError, urllib.error.URLError, http.client.HTTPException, ChecksumError) as err:
+            errors.append(f"{url}: {type(err).__name__}: {err}")
         finally:
             tmp.unlink(missing_ok=True)
     raise DatasetNotFoundError(
         f"Could not download {name} from any mirror:\n  " + "\n  ".join(errors)
     )
+
+
+def _allowed_mirror(mirror: str) -> bool:
+    """HTTPS, or plain HTTP to this machine only (the tests' local server)."""
+    try:
+        parts = urllib.parse.urlsplit(mirror)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    return parts.scheme == "http" and host in ("127.0.0.1", "localhost")
 
 
 def _progress(name: str, done: int, total: int) -> None:
@@ -211,9 +229,9 @@ def find_dataset_dir(data_dir: str | os.PathLike | None = None, download: bool =
 
     Looks in ``data_dir``, ``$FASHION_MNIST_DIR`` and the Keras cache, in that order;
     the first directory that holds all four files is verified and returned. A
-    directory named explicitly (argument or environment variable) that lacks files
-    is an error rather than being silently skipped. If no directory holds them and
-    ``download`` is true, the files are downloaded into the Keras cache.
+    directory named explicitly (argument or environment variable) that does not exist
+    or lacks files is an error rather than being silently skipped. If no directory
+    holds them and ``download`` is true, the files are downloaded into the Keras cache.
     """
     looked = []
     for label, directory in _candidate_dirs(data_dir):
@@ -223,7 +241,13 @@ def find_dataset_dir(data_dir: str | os.PathLike | None = None, download: bool =
                 _verify(directory / name)
             return directory
         looked.append(f"{label}: {directory} ({len(present)} of {len(FILES)} files)")
-        if label != "Keras cache" and directory.exists():
+        if label != "Keras cache" and not directory.is_dir():
+            raise DatasetNotFoundError(
+                f"The {label} points at {directory}, which does not exist or is not a "
+                f"directory. Expected a directory holding the four files {list(FILES)}. "
+                "Correct the path, or unset it to use the Keras cache."
+            )
+        if label != "Keras cache":
             missing = [name for name in FILES if name not in present]
             raise DatasetNotFoundError(
                 f"The {label} points at {directory}, which lacks {missing}. "
@@ -281,6 +305,11 @@ def read_idx(path: str | os.PathLike, expected_count: int | None = None) -> np.n
         )
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise IDXFormatError(
+            f"{path} is too short for its {ndim}-dimensional IDX header ({len(raw)} of "
+            f"{header} bytes). The file is truncated or corrupted. {_HINT}"
+        )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected_len = header + int(np.prod(shape))
     if len(raw) != expected_len:
@@ -370,6 +399,12 @@ def check_images(x: np.ndarray, name: str = "x") -> np.ndarray:
             f"{name} has dtype {x.dtype}; expected float32 values in [0, 1]. "
             "Use helpers.data.to_model_input(images) to scale uint8 pixels."
         )
+    if not np.isfinite(x).all():
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(
+            f"{name} holds {bad} NaN or infinite values; expected finite values in [0, 1]. "
+            "Check the computation that produced the images."
+        )
     lo, hi = float(x.min()), float(x.max())
     if lo < 0.0 or hi > 1.0:
         raise ValueError(
@@ -394,7 +429,11 @@ def stratified_split(
     """
     x = np.asarray(x)
     y = _check_labels(y, len(x))
-    if not 0.0 < fraction < 1.0:
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, (int, float, np.integer, np.floating))
+        or not 0.0 < fraction < 1.0
+    ):
         raise ValueError(f"fraction is {fraction!r}; expected a number between 0 and 1, e.g. 0.1")
     rng = np.random.default_rng(seed)
     part = []
@@ -414,7 +453,12 @@ def stratified_split(
 
 
 def subset(x: np.ndarray, y: np.ndarray, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Return a class-balanced random subset of ``size`` examples (introduced in notebook 01)."""
+    """Return a class-balanced random subset of exactly ``size`` examples (introduced in notebook 01).
+
+    Every class contributes in proportion to its share of ``y``, rounded so that the
+    total is exactly ``size`` (the leftover examples go to the classes with the largest
+    remainders); the examples are chosen with ``seed`` and keep their original order.
+    """
     x = np.asarray(x)
     y = _check_labels(y, len(x))
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
@@ -423,8 +467,19 @@ def subset(x: np.ndarray, y: np.ndarray, size: int, seed: int = 0) -> tuple[np.n
         raise ValueError(f"size is {size}; expected between 1 and {len(y)}, the number available")
     if size == len(y):
         return x, y
-    (_, _), (x_part, y_part) = stratified_split(x, y, fraction=size / len(y), seed=seed)
-    return x_part, y_part
+    labels, counts = np.unique(y, return_counts=True)
+    quotas = counts * int(size) // len(y)
+    short = int(size) - int(quotas.sum())
+    if short:
+        remainders = counts * int(size) % len(y)
+        quotas[np.argsort(-remainders, kind="stable")[:short]] += 1
+    rng = np.random.default_rng(seed)
+    part = [
+        rng.choice(np.flatnonzero(y == label), size=int(quota), replace=False)
+        for label, quota in zip(labels, quotas, strict=True)
+    ]
+    idx = np.sort(np.concatenate(part))
+    return x[idx], y[idx]
 
 
 def make_dataset(

@@ -71,8 +71,9 @@ def check_params(**params: Any) -> None:
         rule = _RULES.get(name)
         if rule is None:
             raise ParameterError(
-                f"No rule for the parameter {name}; known parameters are {sorted(_RULES)}. "
-                "Add one to helpers/params.py."
+                f"No rule for the parameter {name} (received {name} = {value!r}); known "
+                f"parameters are {sorted(_RULES)}. Check the spelling, or add a rule to "
+                "helpers/params.py."
             )
         ok_type = isinstance(value, rule.kind) and not isinstance(value, bool)
         if not ok_type:
@@ -82,8 +83,10 @@ def check_params(**params: Any) -> None:
             continue
         if rule.choices is not None and value not in rule.choices:
             problems.append(f"{name} = {value!r}; expected {rule.description}")
-        elif (rule.low is not None and value < rule.low) or (
-            rule.high is not None and value > rule.high
+        elif (
+            value != value  # NaN compares false with every bound
+            or (rule.low is not None and value < rule.low)
+            or (rule.high is not None and value > rule.high)
         ):
             problems.append(f"{name} = {value!r}; expected {rule.description}")
     if problems:

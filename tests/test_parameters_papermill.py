@@ -1,0 +1,147 @@
+"""A bad parameter given to papermill stops the notebook at the cell right after the
+parameters cell, with a readable ParameterError, before any data is loaded.
+
+The values are written as on papermill's command line (``-p EPOCHS -1``) and turned
+into Python values exactly as ``-p`` does. The kernel runs in the environment of the
+tests' profile (``course.kernel_env("fast")``). Each run takes a few seconds: the
+error comes from the first cells.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+import papermill
+import pytest
+from papermill.cli import _resolve_type as resolve_cli_value  # how `-p NAME VALUE` parses VALUE
+from papermill.exceptions import PapermillExecutionError
+
+from conftest import ROOT, course
+
+pytestmark = pytest.mark.timeout(300)
+
+NOTEBOOKS = ROOT / "notebooks"
+ERROR_CELL_TAG = "papermill-error-cell-tag"  # papermill's red banner before the failing cell
+
+CASES = [
+    # notebook, parameter, the value as typed after `-p NAME`
+    ("01_data_preparation", "SEED", "five"),
+    ("01_data_preparation", "BATCH_SIZE", "-1"),
+    ("01_data_preparation", "VAL_FRACTION", "1000000000"),
+    # (each case below is skipped while its notebook does not exist)
+    ("02_cnn_components", "SEED", "five"),
+    ("02_cnn_components", "IMAGE_INDEX", "1000000000"),
+    # 03_training: runs as soon as notebooks/03_training.ipynb exists.
+    ("03_training", "EPOCHS", "-1"),
+    ("03_training", "SEED", "five"),
+    ("03_training", "TRAIN_SIZE", "1000000000"),
+]
+
+
+def _param(notebook: str, name: str, typed: str):
+    present = (NOTEBOOKS / f"{notebook}.ipynb").is_file()
+    return pytest.param(
+        notebook,
+        name,
+        typed,
+        id=f"{notebook}--p-{name}-{typed}",
+        marks=pytest.mark.skipif(
+            not present, reason=f"notebooks/{notebook}.ipynb does not exist yet"
+        ),
+    )
+
+
+def _kernel_env(monkeypatch) -> None:
+    """The kernel inherits this process's environment: make it the fast profile's."""
+    for key, value in course.kernel_env("fast").items():
+        monkeypatch.setenv(key, value)
+
+
+def _parameters_cell(nb) -> int:
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"expected one cell tagged 'parameters', found {len(tagged)}"
+    return tagged[0]
+
+
+def _check_preconditions(source, name: str) -> None:
+    """The case is meaningful: the notebook has the parameter and validates it next."""
+    nb = nbformat.read(source, as_version=4)
+    p = _parameters_cell(nb)
+    assert f"\n{name} =" in "\n" + nb.cells[p].source, f"{source.name} has no parameter {name}"
+    check = nb.cells[p + 1].source.replace(" ", "")
+    assert f"{name}={name}" in check, (
+        f"{source.name}: the cell after the parameters does not check_params({name}={name})"
+    )
+
+
+def _assert_stopped_at_check_params(output, name: str, value) -> None:
+    nb = nbformat.read(output, as_version=4)
+    injected = [
+        i for i, c in enumerate(nb.cells) if "injected-parameters" in c.metadata.get("tags", [])
+    ]
+    assert len(injected) == 1, "papermill injected the parameters"
+    assert "parameters" in nb.cells[injected[0] - 1].metadata.get("tags", [])
+    following = [
+        (i, c)
+        for i, c in enumerate(nb.cells)
+        if i > injected[0] and ERROR_CELL_TAG not in c.metadata.get("tags", [])
+    ]
+    i, failing = following[0]
+    assert failing.cell_type == "code" and "check_params(" in failing.source
+    errors = [o for o in failing.outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "ParameterError", "the check_params cell raised"
+    assert f"{name} = {value!r}" in errors[0].evalue
+    ran_later = [
+        j for j, c in following[1:] if c.cell_type == "code" and (c.execution_count or c.outputs)
+    ]
+    assert not ran_later, f"cells {ran_later} ran after the failing check_params cell"
+    ran_before = [c for c in nb.cells[: injected[0]] if c.cell_type == "code"]
+    assert all(c.execution_count for c in ran_before), "the cells before it did run"
+
+
+@pytest.mark.parametrize("notebook, name, typed", [_param(*case) for case in CASES])
+def test_bad_parameter_stops_at_check_params(notebook, name, typed, tmp_path, monkeypatch):
+    source = NOTEBOOKS / f"{notebook}.ipynb"
+    _check_preconditions(source, name)
+    value = resolve_cli_value(typed)
+    parameters = {**course.profile_parameters("fast", notebook), name: value}
+    _kernel_env(monkeypatch)
+    output = tmp_path / f"{notebook}.ipynb"
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters,
+            cwd=str(NOTEBOOKS),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=120,
+        )
+    error = err.value
+    assert error.ename == "ParameterError"
+    assert f"{name} = {value!r}" in error.evalue, "names the parameter and the value received"
+    assert "expected" in error.evalue, "says what is expected"
+    assert "-p option given to papermill" in error.evalue, "says what to do"
+    assert "Traceback" not in error.evalue
+    assert "check_params(" in error.source, "the failing cell is the check_params cell"
+    _assert_stopped_at_check_params(output, name, value)
+
+
+def test_papermill_command_line(tmp_path, monkeypatch):
+    """The command a teacher types: `papermill ... -p SEED five` exits non-zero, readably."""
+    notebook = "01_data_preparation"
+    source = NOTEBOOKS / f"{notebook}.ipynb"
+    _check_preconditions(source, "SEED")
+    output = tmp_path / f"{notebook}.ipynb"
+    cmd = [sys.executable, "-m", "papermill", str(source), str(output)]
+    cmd += ["-p", "SEED", "five", "-p", "PROFILE", "fast", "--cwd", str(NOTEBOOKS)]
+    cmd += ["-k", "python3", "--no-progress-bar", "--execution-timeout", "120"]
+    result = subprocess.run(
+        cmd, env=course.kernel_env("fast"), capture_output=True, text=True, timeout=280
+    )
+    assert result.returncode != 0
+    assert "ParameterError" in result.stderr
+    assert "SEED = 'five' (str); expected a whole number" in result.stderr
+    _assert_stopped_at_check_params(output, "SEED", "five")
