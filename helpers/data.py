@@ -489,12 +489,14 @@ def make_dataset(
     shuffle: bool = False,
     seed: int = 0,
     cache: bool = True,
+    prefetch: bool = True,
 ):
     """Build a ``tf.data`` pipeline: cache, shuffle, batch, prefetch (introduced in notebook 01).
 
     ``x`` must already be model input (float32, (N, 28, 28, 1), [0, 1]). Shuffling
     happens every epoch with a seeded order, after the cache, so each epoch sees a
-    new order while the decoded arrays are kept in memory.
+    new order while the decoded arrays are kept in memory. ``cache`` and
+    ``prefetch`` can be switched off to measure what they buy (``make bench``).
     """
     import tensorflow as tf
 
@@ -513,4 +515,5 @@ def make_dataset(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -13,6 +14,54 @@ sys.path.insert(0, str(ROOT / "tools"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import course  # noqa: E402  (tools/course.py)
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach a host other than this machine (not an OSError on purpose:
+    code under test that swallows OSError cannot hide it)."""
+
+
+_attempts: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Allow connections to 127.0.0.1 only; fail the test on any other attempt."""
+    _attempts.clear()
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host in LOOPBACK or host.startswith("127.")):
+            return
+        if isinstance(host, bytes) or (isinstance(address, str) and address.startswith("/")):
+            return  # Unix sockets
+        _attempts.append(repr(address))
+        raise NetworkBlocked(f"a test tried to connect to {address!r}; only 127.0.0.1 is allowed")
+
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            check(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            check(address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None:
+            check((host.decode() if isinstance(host, bytes) else host, 0))
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield _attempts
+    assert not _attempts, f"the test tried to reach the network: {_attempts}"
 
 
 @pytest.fixture(scope="session")

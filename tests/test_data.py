@@ -22,60 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import NetworkBlocked  # noqa: F401  (the guard itself is in conftest.py)
 from helpers import data
 
 REAL_DIR = os.environ.get("FASHION_MNIST_DIR")  # read before any test isolates the environment
 N_TRAIN, N_TEST = 20, 10
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-class NetworkBlocked(RuntimeError):
-    """A test tried to reach a host other than this machine (not an OSError on purpose:
-    code under test that swallows OSError cannot hide it)."""
-
-
-_attempts: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Allow connections to 127.0.0.1 only; fail the test on any other attempt."""
-    _attempts.clear()
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def check(address):
-        host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and (host in LOOPBACK or host.startswith("127.")):
-            return
-        if isinstance(host, bytes) or (isinstance(address, str) and address.startswith("/")):
-            return  # Unix sockets
-        _attempts.append(repr(address))
-        raise NetworkBlocked(f"a test tried to connect to {address!r}; only 127.0.0.1 is allowed")
-
-    def connect(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            check(address)
-        return real_connect(self, address)
-
-    def connect_ex(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            check(address)
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host is not None:
-            check((host.decode() if isinstance(host, bytes) else host, 0))
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield _attempts
-    assert not _attempts, f"the test tried to reach the network: {_attempts}"
 
 
 @pytest.fixture

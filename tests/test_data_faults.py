@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 import test_data as shared
-from test_data import N_TEST, N_TRAIN, NetworkBlocked, idx_bytes, tiny_arrays
+from test_data import N_TEST, N_TRAIN, idx_bytes, tiny_arrays
 
+from conftest import NetworkBlocked
 from helpers import data
 
 # The data tests' fixtures; no_network and isolated are autouse: the network guard and
 # the isolated environment (no FASHION_MNIST_DIR, empty KERAS_HOME) apply here too.
-no_network = shared.no_network
 isolated = shared.isolated
 keras_home = shared.keras_home
 closed_port = shared.closed_port
