@@ -23,7 +23,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -144,79 +143,27 @@ def bench_tuning(epochs: int) -> list[dict]:
     return rows
 
 
-class PeakRSS(threading.Thread):
-    """Polls a process tree and records the largest resident memory of any descendant."""
+def bench_course(profile: str, recorded: bool) -> dict:
+    """Time every notebook under a profile, with its kernel's peak memory.
 
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        import psutil
-
-        self.root = psutil.Process(pid)
-        self.peak = 0
-        self.stopped = threading.Event()
-
-    def run(self):
-        import psutil
-
-        while not self.stopped.is_set():
-            try:
-                for child in self.root.children(recursive=True):
-                    try:
-                        self.peak = max(self.peak, child.memory_info().rss)
-                    except psutil.Error:
-                        pass
-            except psutil.Error:
-                return
-            time.sleep(0.2)
-
-
-def bench_course(profile: str) -> dict:
-    """Execute every notebook under a profile from a cold model cache, one process each."""
-    executed = OUT / "executed" / profile
-    models = OUT / "models" / profile
-    shutil.rmtree(models, ignore_errors=True)
-    executed.mkdir(parents=True, exist_ok=True)
-    env = course.kernel_env(profile)
-    env["COURSE_MODELS_DIR"] = str(models)
-    results = {}
-    for entry in course.toc_notebooks():
-        name = Path(entry).name
-        params = course.profile_parameters(profile, name)
-        cmd = [
-            sys.executable,
-            "-m",
-            "papermill",
-            "--no-progress-bar",
-            "--log-level",
-            "WARNING",
-            "--cwd",
-            str(ROOT / "notebooks"),
-            "--execution-timeout",
-            str(course.CELL_TIMEOUT_S[profile]),
-            "-y",
-            json.dumps(params),
-            str(ROOT / f"{entry}.ipynb"),
-            str(executed / f"{name}.ipynb"),
-        ]
-        print(f"[{profile}] {name}", flush=True)
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        monitor = PeakRSS(proc.pid)
-        monitor.start()
-        code = proc.wait()
-        monitor.stopped.set()
-        monitor.join()
-        results[name] = {
-            "seconds": time.perf_counter() - start,
-            "peak_rss_mb": monitor.peak / 2**20,
-            "ok": code == 0,
-        }
-        print(
-            f"[{profile}] {name}: {results[name]['seconds']:.0f} s, "
-            f"{results[name]['peak_rss_mb']:.0f} MB",
-            flush=True,
-        )
-    return {"notebooks": results, "total_s": sum(r["seconds"] for r in results.values())}
+    Executes them all (tools/course.py, forced) from an empty model cache, or, with
+    ``recorded``, reads the timings of their last execution (``make test``/``make book``).
+    """
+    if not recorded:
+        shutil.rmtree(Path(course.kernel_env(profile)["COURSE_MODELS_DIR"]), ignore_errors=True)
+        course.execute(profile, force=True)
+    path = course.BUILD / "executed" / profile / "timings.json"
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    names = [Path(entry).name for entry in course.toc_notebooks()]
+    missing = [n for n in names if n not in timings]
+    if missing:
+        raise SystemExit(f"No recorded {profile} timings for {missing}; run without --recorded.")
+    results = {n: {**timings[n], "ok": True} for n in names}
+    return {
+        "notebooks": results,
+        "total_s": sum(r["seconds"] for r in results.values()),
+        "recorded": recorded,
+    }
 
 
 def bench_accuracy() -> list[dict]:
@@ -333,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         default=["throughput", "tuning", "fast", "full", "accuracy"],
         choices=["throughput", "tuning", "fast", "full", "accuracy"],
     )
+    parser.add_argument(
+        "--recorded",
+        action="store_true",
+        help="report the notebooks' last recorded execution instead of re-executing",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     results_path = OUT / "results.json"
@@ -345,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         results["tuning"] = bench_tuning(epochs=3)
     for profile in ("fast", "full"):
         if profile in args.only:
-            results.setdefault("course", {})[profile] = bench_course(profile)
+            results.setdefault("course", {})[profile] = bench_course(profile, args.recorded)
     if "accuracy" in args.only:
         results["accuracy"] = bench_accuracy()
     t = results.get("throughput", {})

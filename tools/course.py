@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -112,6 +113,32 @@ def _describe_failure(name: str, err: Exception) -> str:
     return f"{name}: {where} raised {ename}: {evalue}"
 
 
+class PeakRSS(threading.Thread):
+    """Records the largest resident memory of any child process (the notebook's kernel)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self.done.wait(0.25):
+            for child in me.children(recursive=True):
+                try:
+                    self.peak = max(self.peak, child.memory_info().rss)
+                except psutil.Error:
+                    pass
+
+    def stop(self) -> float:
+        """Stop polling; return the peak in MiB."""
+        self.done.set()
+        self.join()
+        return self.peak / 2**20
+
+
 def execute(profile: str, names: list[str] | None = None, force: bool = False) -> dict[str, float]:
     """Execute notebooks under a profile; return the seconds each took (0 when reused)."""
     import papermill
@@ -141,6 +168,8 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
         stamp.unlink(missing_ok=True)
         print(f"[{profile}] {name}: executing with {params}", flush=True)
         start = time.perf_counter()
+        memory = PeakRSS()
+        memory.start()
         try:
             papermill.execute_notebook(
                 str(source),
@@ -152,15 +181,38 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
                 execution_timeout=CELL_TIMEOUT_S[profile],
             )
         except Exception as err:  # papermill wraps every cell error
+            memory.stop()
             failures.append(_describe_failure(name, err))
             print(f"[{profile}] {failures[-1]}", flush=True)
             continue
         timings[name] = time.perf_counter() - start
+        peak_mb = memory.stop()
         stamp.write_text(fingerprint)
-        print(f"[{profile}] {name}: done in {timings[name]:.0f} s", flush=True)
+        _record(
+            out_dir,
+            name,
+            {
+                "seconds": timings[name],
+                "peak_rss_mb": peak_mb,
+                "params": params,
+                "date": time.strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+        print(
+            f"[{profile}] {name}: done in {timings[name]:.0f} s, kernel peak {peak_mb:.0f} MiB",
+            flush=True,
+        )
     if failures:
         raise NotebookFailed("Notebook execution failed:\n  " + "\n  ".join(failures))
     return timings
+
+
+def _record(out_dir: Path, name: str, entry: dict) -> None:
+    """Keep the time and peak memory of each notebook's last execution (read by make bench)."""
+    path = out_dir / "timings.json"
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    timings[name] = entry
+    path.write_text(json.dumps(timings, indent=2, sort_keys=True))
 
 
 def _sync(src: Path, dst: Path) -> None:
