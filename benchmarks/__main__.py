@@ -180,7 +180,7 @@ def bench_accuracy() -> list[dict]:
         ("03_training", "baseline.keras"),
         ("08_capstone", "capstone.keras"),
     ):
-        path = OUT / "models" / "full" / filename
+        path = Path(course.kernel_env("full")["COURSE_MODELS_DIR"]) / filename
         if not path.is_file():
             continue
         model = keras.models.load_model(path)
@@ -240,8 +240,15 @@ def markdown(results: dict) -> str:
         c = results.get("course", {}).get(profile)
         if not c:
             continue
+        how = (
+            "the last execution by `make test`/`make book`"
+            if c.get("recorded")
+            else "a forced execution from an empty model cache"
+        )
         lines += [
             f"### Whole course, {profile} profile",
+            "",
+            f"Timed during {how}.",
             "",
             "| notebook | seconds | peak kernel memory (MB) |",
             "|---|---|---|",
