@@ -1,14 +1,21 @@
-"""The course's model builders.
+"""The course's model builders, and tools to look inside a model.
 
 ``baseline_cnn`` is introduced in notebook 02 and trained in notebook 03; the
 ``pooling``, ``dropout`` and ``batch_norm`` options of :func:`cnn` are the variants
-of notebooks 05-07; :func:`capstone_cnn` is notebook 08's model.
+of notebooks 05-07; :func:`capstone_cnn` is notebook 08's model. Notebook 04 looks
+inside a trained model with :func:`conv_kernels`, :func:`feature_extractor` and
+:func:`layer_outputs`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
+import numpy as np
 from keras import layers
+
+from helpers.data import check_images
 
 __all__ = [
     "INPUT_SHAPE",
@@ -18,7 +25,11 @@ __all__ = [
     "capstone_cnn",
     "cnn",
     "compile_model",
+    "conv_kernels",
     "conv_layer_names",
+    "feature_extractor",
+    "feature_layer_names",
+    "layer_outputs",
 ]
 
 INPUT_SHAPE = (28, 28, 1)
@@ -120,6 +131,104 @@ def baseline_cnn(learning_rate: float = 1e-3) -> keras.Model:
 def conv_layer_names(model: keras.Model) -> list[str]:
     """Names of the model's Conv2D layers, in order (introduced in notebook 04)."""
     return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
+
+
+_POOLING_LAYERS = (layers.MaxPooling2D, layers.AveragePooling2D)
+
+
+def _check_model(model: keras.Model) -> None:
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model is a {type(model).__name__}; expected a Keras model, "
+            "e.g. helpers.models.baseline_cnn()"
+        )
+
+
+def feature_layer_names(model: keras.Model) -> list[str]:
+    """Names of the model's Conv2D and 2-D pooling layers, in order (introduced in notebook 04).
+
+    These are the layers whose outputs are feature maps, one 2-D grid per channel.
+    """
+    _check_model(model)
+    return [
+        layer.name for layer in model.layers if isinstance(layer, (layers.Conv2D, *_POOLING_LAYERS))
+    ]
+
+
+def _check_layer_name(model: keras.Model, name: str, valid: Sequence[str], kind: str) -> None:
+    if not isinstance(name, str) or name not in valid:
+        raise ValueError(
+            f"{model.name!r} has no {kind} named {name!r}; the valid names are {list(valid)}"
+        )
+
+
+def conv_kernels(model: keras.Model, layer_name: str) -> np.ndarray:
+    """The kernels of a Conv2D layer as an array (introduced in notebook 04).
+
+    The shape is ``(kernel height, kernel width, input channels, filters)``: for the
+    baseline, ``(3, 3, 1, 32)`` for ``"conv1"`` and ``(3, 3, 32, 32)`` for ``"conv2"``.
+    The biases are left out.
+    """
+    _check_model(model)
+    _check_layer_name(model, layer_name, conv_layer_names(model), "Conv2D layer")
+    return np.asarray(model.get_layer(layer_name).kernel)
+
+
+def feature_extractor(model: keras.Model, layer_names: Sequence[str] | None = None) -> keras.Model:
+    """A model from the same input to the outputs of the named layers (introduced in notebook 04).
+
+    ``layer_names`` defaults to :func:`feature_layer_names` (every convolution and
+    pooling layer). The new model shares the original's weights; calling it on a
+    batch returns a dict ``{layer name: output}``.
+    """
+    _check_model(model)
+    valid = [layer.name for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+    if layer_names is None:
+        layer_names = feature_layer_names(model)
+    elif isinstance(layer_names, str):
+        raise TypeError(
+            f"layer_names is the string {layer_names!r}; expected a list of names, "
+            f"e.g. [{layer_names!r}]"
+        )
+    layer_names = list(layer_names)
+    if not layer_names:
+        raise ValueError(f"layer_names is empty; expected some of {valid}")
+    for name in layer_names:
+        _check_layer_name(model, name, valid, "layer")
+    outputs = {name: model.get_layer(name).output for name in layer_names}
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_features")
+
+
+def _as_batch(images: np.ndarray) -> np.ndarray:
+    """Turn one image (28, 28) / (28, 28, 1) or a batch (N, 28, 28) into (N, 28, 28, 1)."""
+    x = np.asarray(images)
+    if x.shape in ((28, 28), (28, 28, 1)):
+        x = x.reshape(1, 28, 28, 1)
+    elif x.ndim == 3 and x.shape[1:] == (28, 28):
+        x = x[..., np.newaxis]
+    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
+        raise ValueError(
+            f"images has shape {np.shape(images)}; expected one image of shape (28, 28) or "
+            "(28, 28, 1), or a batch of shape (N, 28, 28, 1)"
+        )
+    return check_images(x, "images")
+
+
+def layer_outputs(
+    model: keras.Model, images: np.ndarray, layer_names: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Run images through a model and return what the named layers output (introduced in notebook 04).
+
+    ``images`` is one model-ready image, ``(28, 28)`` or ``(28, 28, 1)``, or a batch
+    ``(N, 28, 28, 1)``, float in [0, 1]. Returns ``{layer name: array}`` in layer
+    order, each array with the batch axis first, e.g. ``(N, 26, 26, 32)`` for
+    ``"conv1"`` of the baseline.
+    """
+    extractor = feature_extractor(model, layer_names)
+    names = feature_layer_names(model) if layer_names is None else list(layer_names)
+    x = _as_batch(images)
+    outputs = extractor.predict(x, batch_size=256, verbose=0)
+    return {name: np.asarray(outputs[name]) for name in names}
 
 
 def capstone_cnn(

@@ -2,11 +2,14 @@
 
 The notebooks train through :func:`train`, which feeds the model from a cached,
 prefetched ``tf.data`` pipeline (see :func:`helpers.data.make_dataset`), prints one
-line per epoch and records the time of every epoch.
+line per epoch and records the time of every epoch. :func:`course_splits` prepares
+the course's training, validation and test sets, and :func:`baseline_model` loads
+the baseline notebook 03 saved, or trains it afresh when it is missing or stale.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -16,10 +19,26 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from helpers.data import CLASS_NAMES, _check_labels, check_images, make_dataset
+from helpers.data import (
+    CLASS_NAMES,
+    _check_labels,
+    check_images,
+    load_fashion_mnist,
+    make_dataset,
+    stratified_split,
+    subset,
+    to_model_input,
+)
 
 __all__ = [
+    "BASELINE_FILE",
+    "Splits",
     "TrainingResult",
+    "baseline_metadata",
+    "baseline_model",
+    "baseline_path",
+    "course_splits",
+    "data_fingerprint",
     "evaluate",
     "load_if_fresh",
     "models_dir",
@@ -29,6 +48,9 @@ __all__ = [
     "set_seed",
     "train",
 ]
+
+#: The file name of the trained baseline in :func:`models_dir`.
+BASELINE_FILE = "baseline.keras"
 
 
 def set_seed(seed: int) -> None:
@@ -199,3 +221,175 @@ def load_if_fresh(path: str | Path, metadata: dict) -> keras.Model | None:
     if saved != json.loads(json.dumps(metadata, sort_keys=True)):
         return None
     return keras.models.load_model(path)
+
+
+# ------------------------------------------------------------------ the course's data splits
+
+
+@dataclass
+class Splits:
+    """The course's three data sets, ready for a model (introduced in notebook 03).
+
+    Images are float32 in [0, 1] with shape ``(N, 28, 28, 1)``; labels are ints 0-9.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def validation(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_val, y_val)``, as :func:`train` takes it."""
+        return self.x_val, self.y_val
+
+    def sizes(self) -> dict[str, int]:
+        """The number of images in each set."""
+        return {
+            "training": len(self.y_train),
+            "validation": len(self.y_val),
+            "test": len(self.y_test),
+        }
+
+
+def course_splits(
+    train_size: int | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    data_dir: str | os.PathLike | None = None,
+) -> Splits:
+    """Load Fashion-MNIST and split it as notebook 01 taught (introduced in notebook 03).
+
+    1. scale the images to float32 in [0, 1] with a channel axis;
+    2. hold out ``val_fraction`` of every class of the 60,000 training images as the
+       validation set (a stratified split, chosen with ``seed``);
+    3. keep ``train_size`` of the remaining images for training, class-balanced
+       (``None``: all of them, 54,000 with the default fraction).
+
+    The 10,000 test images are returned untouched.
+    """
+    (x_all, y_all), (x_test, y_test) = load_fashion_mnist(data_dir)
+    (x_fit, y_fit), (x_val, y_val) = stratified_split(
+        to_model_input(x_all), y_all, fraction=val_fraction, seed=seed
+    )
+    if train_size is not None:
+        if (
+            isinstance(train_size, bool)
+            or not isinstance(train_size, (int, np.integer))
+            or not 0 < train_size <= len(y_fit)
+        ):
+            raise ValueError(
+                f"train_size is {train_size!r}; expected a whole number from 1 to {len(y_fit):,}, "
+                f"the images left for training after holding out {val_fraction:g} for validation"
+            )
+        x_fit, y_fit = subset(x_fit, y_fit, int(train_size), seed=seed)
+    return Splits(x_fit, y_fit, x_val, y_val, to_model_input(x_test), y_test)
+
+
+# ------------------------------------------------------------------ the saved baseline
+
+
+def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
+    """A short hash of images and labels, to tell training sets apart (introduced in notebook 03).
+
+    Two sets with the same size but other images (another seed, another fraction)
+    get different fingerprints, so a model trained on one is not reused for the other.
+    """
+    x = check_images(x, "x")
+    y = _check_labels(y, len(x))
+    digest = hashlib.sha256()
+    digest.update(str((x.shape, x.dtype.str)).encode())
+    digest.update(np.ascontiguousarray(x).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def baseline_path() -> Path:
+    """Where the trained baseline is saved: ``models_dir() / "baseline.keras"`` (notebook 03)."""
+    return models_dir() / BASELINE_FILE
+
+
+def _check_whole(name: str, value: int, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} is {value!r}; expected a whole number >= {low}")
+
+
+def baseline_metadata(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    profile: str = "full",
+) -> dict:
+    """Everything that determines the trained baseline's weights (introduced in notebook 03).
+
+    Notebook 03 saves the model with this dict (:func:`save_with_metadata`);
+    :func:`baseline_model` reuses the file only when the dict is the same.
+    """
+    from helpers.params import PROFILES
+
+    _check_whole("epochs", epochs, 1)
+    _check_whole("batch_size", batch_size, 1)
+    _check_whole("seed", seed, 0)
+    if profile not in PROFILES:
+        raise ValueError(f"profile is {profile!r}; expected one of {PROFILES}")
+    return {
+        "model": "baseline_cnn",
+        "train_size": int(len(np.asarray(y_train))),
+        "data": data_fingerprint(x_train, y_train),
+        "epochs": int(epochs),
+        "batch_size": int(batch_size),
+        "seed": int(seed),
+        "profile": profile,
+        "keras": keras.__version__,
+    }
+
+
+def baseline_model(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int = 5,
+    batch_size: int = 32,
+    seed: int = 0,
+    profile: str = "full",
+    path: str | Path | None = None,
+    verbose: int = 0,
+) -> tuple[keras.Model, TrainingResult | None]:
+    """The trained baseline: loaded if saved with these settings, else trained and saved.
+
+    Introduced in notebook 04 (notebook 03 trains and saves the model step by step).
+    Looks for ``path`` (default :func:`baseline_path`) with :func:`load_if_fresh` and
+    the :func:`baseline_metadata` of the arguments. If the file is missing or was
+    trained otherwise, it seeds with ``seed``, builds
+    :func:`helpers.models.baseline_cnn`, trains it as notebook 03 does and saves it.
+
+    Returns ``(model, result)``; ``result`` is the :class:`TrainingResult` when the
+    model was trained here and ``None`` when it was loaded.
+    """
+    from helpers.models import baseline_cnn
+
+    metadata = baseline_metadata(x_train, y_train, epochs, batch_size, seed, profile)
+    path = Path(path) if path is not None else baseline_path()
+    if path.suffix != ".keras":
+        raise ValueError(f"path is {str(path)!r}; expected a file name ending in .keras")
+    model = load_if_fresh(path, metadata)
+    if model is not None:
+        return model, None
+    set_seed(seed)
+    model = baseline_cnn()
+    result = train(
+        model,
+        x_train,
+        y_train,
+        validation=validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        verbose=verbose,
+    )
+    save_with_metadata(model, path, metadata)
+    return model, result

@@ -1,0 +1,308 @@
+"""helpers.viz: every plot draws on tiny inputs, is titled and readable, and rejects bad input."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import viz  # noqa: E402
+from helpers.data import (  # noqa: E402
+    CLASS_NAMES,
+    DatasetNotFoundError,
+    load_fashion_mnist,
+    to_model_input,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """40 real test images (model-ready) and their labels."""
+    try:
+        _, (x_test, y_test) = load_fashion_mnist(download=False)
+    except DatasetNotFoundError as err:
+        pytest.skip(f"Fashion-MNIST is not available: {err}")
+    return to_model_input(x_test[:40]), y_test[:40]
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    rng = np.random.default_rng(0)
+    return rng.normal(scale=0.2, size=(3, 3, 4, 6))
+
+
+def texts(fig) -> str:
+    """Every title, suptitle, axis label and tick label of a figure, joined."""
+    parts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    return "\n".join(p for p in parts if p)
+
+
+def assert_fits_the_book(fig):
+    width, _ = fig.get_size_inches()
+    assert width <= viz.MAX_WIDTH + 1e-9, f"figure is {width:.1f} in wide"
+
+
+# ----------------------------------------------------------------- kernel_responses (notebook 02)
+
+
+def test_kernel_responses(fashion):
+    image = fashion[0][0]
+    edge = np.array([[-1.0, 0, 1]] * 3)
+    blur = np.full((3, 3), 1 / 9)
+    responses = {"edges": np.zeros((26, 26)) - 0.5, "blur": np.ones((26, 26))}
+    fig = viz.kernel_responses(image, {"edges": edge, "blur": blur}, responses, title="Kernels")
+    text = texts(fig)
+    assert "kernel: edges" in text and "kernel: blur" in text and "input image" in text
+    assert "response 26×26" in text and "Kernels" in text
+    assert "0.11" in text, "the kernel's weights are written in"
+    assert_fits_the_book(fig)
+
+
+def test_kernel_responses_rejects_mismatches(fashion):
+    image = fashion[0][0]
+    with pytest.raises(ValueError, match="same names"):
+        viz.kernel_responses(image, {"a": np.ones((3, 3))}, {"b": np.ones((26, 26))})
+    with pytest.raises(ValueError, match="expected one image"):
+        viz.kernel_responses(fashion[0][:2], {"a": np.ones((3, 3))}, {"a": np.ones((26, 26))})
+    with pytest.raises(ValueError, match="kernel 'a' has shape \\(9,\\)"):
+        viz.kernel_responses(image, {"a": np.ones(9)}, {"a": np.ones((26, 26))})
+    with pytest.raises(ValueError, match="kernels is empty"):
+        viz.kernel_responses(image, {}, {})
+
+
+# ----------------------------------------------------------------- notebook 03
+
+
+def test_class_accuracy_bars_uses_class_names():
+    accuracies = {name: 0.5 + i / 20 for i, name in enumerate(CLASS_NAMES)}
+    fig = viz.class_accuracy_bars(accuracies, overall=0.7)
+    text = texts(fig)
+    assert all(name in text for name in CLASS_NAMES)
+    assert "overall: 70.0%" in text and "Accuracy per class" in text
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.get_yticklabels()[-1].get_text() == "T-shirt/top", "worst class at the top"
+    assert_fits_the_book(fig)
+
+
+@pytest.mark.parametrize(
+    ("accuracies", "overall", "message"),
+    [
+        ({}, None, "accuracies is empty"),
+        ({"Bag": 1.5}, None, r"\[0, 1\]"),
+        ({"Bag": 0.5}, 90, "overall"),
+    ],
+)
+def test_class_accuracy_bars_rejects_bad_values(accuracies, overall, message):
+    with pytest.raises(ValueError, match=message):
+        viz.class_accuracy_bars(accuracies, overall=overall)
+
+
+def test_misclassified_shows_the_most_confident_mistakes_first(fashion):
+    x, y = fashion
+    probs = np.full((len(y), 10), 0.01)
+    probs[np.arange(len(y)), y] = 0.91  # right everywhere ...
+    wrong = (y[3] + 1) % 10
+    probs[3] = 0.01
+    probs[3, wrong] = 0.91  # ... except image 3 (91%) and image 5 (55%)
+    probs[5] = 0.05
+    probs[5, (y[5] + 1) % 10] = 0.55
+    fig = viz.misclassified(x, y, probs, n=18)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[0] == f"true: {CLASS_NAMES[y[3]]}\npred: {CLASS_NAMES[wrong]} (91%)"
+    assert len(titles) == 2 and "(55%)" in titles[1]
+    assert "most confident mistakes" in texts(fig)
+    assert_fits_the_book(fig)
+
+
+def test_misclassified_rejects_bad_input(fashion):
+    x, y = fashion
+    perfect = np.eye(10)[y]
+    with pytest.raises(ValueError, match="no mistakes"):
+        viz.misclassified(x, y, perfect)
+    with pytest.raises(ValueError, match=r"expected \(40, 10\)"):
+        viz.misclassified(x, y, perfect[:, :9])
+    with pytest.raises(ValueError, match="n is 0"):
+        viz.misclassified(x, y, perfect, n=0)
+
+
+# ----------------------------------------------------------------- kernels (notebook 04)
+
+
+def test_kernel_grid(kernels):
+    fig = viz.kernel_grid(kernels, channel=2, n_cols=4)
+    text = texts(fig)
+    assert "filter 0" in text and "filter 5" in text and "input channel 2" in text
+    assert "weight" in text, "the colour bar is labelled"
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len({im.get_clim() for im in images}) == 1, "one shared colour scale"
+    low, high = images[0].get_clim()
+    assert low == -high == -np.abs(kernels[:, :, 2, :]).max(), "symmetric around zero"
+    assert images[0].get_cmap().name == viz.DIVERGING
+    assert_fits_the_book(fig)
+
+
+def test_kernel_grid_robust_scale_ignores_a_few_large_weights(kernels):
+    spiked = kernels.copy()
+    spiked[0, 0, 0, 0] = 50.0
+    fig = viz.kernel_grid(spiked, robust=True)
+    high = fig.axes[0].get_images()[0].get_clim()[1]
+    assert high < 50.0 and high == pytest.approx(np.quantile(np.abs(spiked[:, :, 0, :]), 0.98))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kernels": np.zeros((3, 3, 32))}, r"expected \(height, width, input channels, filters\)"),
+        ({"channel": 4}, "channel is 4; expected a whole number from 0 to 3"),
+        ({"n_cols": 0}, "n_cols is 0"),
+        ({"vmax": -1.0}, "vmax is -1.0"),
+    ],
+)
+def test_kernel_grid_rejects_bad_input(kernels, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        viz.kernel_grid(**{"kernels": kernels, **kwargs})
+
+
+def test_kernel_channels(kernels):
+    fig = viz.kernel_channels(kernels, filters=[1, 4], n_cols=3)
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert "filter 1\nchannels 0–2" in labels and "filter 4\nchannel 3" in labels
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 2 * 4, "one kernel per input channel and filter"
+    assert len({im.get_clim() for im in images}) == 1
+    assert_fits_the_book(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"filters": [6]}, "filter is 6; expected a whole number from 0 to 5"),
+        ({"filters": 2}, r"expected a list of indices, e.g. \[2\]"),
+        ({"filters": []}, "filters is empty"),
+        ({"channels": [9]}, "channel is 9; expected a whole number from 0 to 3"),
+    ],
+)
+def test_kernel_channels_rejects_bad_indices(kernels, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        viz.kernel_channels(kernels, **kwargs)
+
+
+@pytest.mark.parametrize("scale", viz.SCALES)
+def test_kernels_before_after(kernels, scale):
+    fig = viz.kernels_before_after(kernels * 0.1, kernels, scale=scale, title="Before/after")
+    text = texts(fig)
+    assert "before training" in text and "after training" in text and "Before/after" in text
+    halves = [{im.get_clim() for ax in sub.axes for im in ax.get_images()} for sub in fig.subfigs]
+    if scale == "shared":
+        assert halves[0] == halves[1] and len(halves[0]) == 1
+    elif scale == "halves":
+        assert halves[0] != halves[1]
+    else:
+        assert halves[0] == halves[1] == {(-1.0, 1.0)}
+    assert_fits_the_book(fig)
+
+
+def test_kernels_before_after_rejects_bad_input(kernels):
+    with pytest.raises(ValueError, match="expected the same layer twice"):
+        viz.kernels_before_after(kernels, kernels[:, :, :2, :])
+    with pytest.raises(ValueError, match="scale is 'log'"):
+        viz.kernels_before_after(kernels, kernels, scale="log")
+
+
+# ----------------------------------------------------------------- feature maps (notebook 04)
+
+
+def fake_activations(n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1)
+    return {
+        "conv1": np.maximum(rng.normal(size=(n, 26, 26, 8)), 0),
+        "pool1": np.maximum(rng.normal(size=(n, 13, 13, 8)), 0),
+    }
+
+
+def test_feature_maps_one_image(fashion):
+    image = fashion[0][0]  # one (28, 28, 1) image
+    fig = viz.feature_maps(fake_activations(1), image, channels=[0, 3], image_titles=["Boot"])
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["conv1\n26×26×8", "pool1\n13×13×8"], "rows name the layer and its shape"
+    text = texts(fig)
+    assert "input:\nBoot" in text and "channel 3" in text
+    assert_fits_the_book(fig)
+
+
+def test_feature_maps_two_images_share_a_scale_per_layer(fashion):
+    images = fashion[0][:2]
+    fig = viz.feature_maps(fake_activations(2), images, channels=range(4))
+    conv_row = [
+        ax
+        for ax in fig.axes
+        if ax.get_images() and ax.get_images()[0].get_array().shape == (26, 26)
+    ]
+    assert len(conv_row) == 2 * 4
+    assert len({ax.get_images()[0].get_clim() for ax in conv_row}) == 1
+    assert_fits_the_book(fig)
+
+
+def test_feature_maps_rejects_bad_input(fashion):
+    x = fashion[0]
+    with pytest.raises(ValueError, match="expected the 2 input image"):
+        viz.feature_maps(fake_activations(2), x[:3])
+    with pytest.raises(ValueError, match=r"'dense' has shape \(1, 128\)"):
+        viz.feature_maps({"dense": np.zeros((1, 128))}, x[0])
+    with pytest.raises(ValueError, match="activations is empty"):
+        viz.feature_maps({}, x[0])
+    with pytest.raises(ValueError, match="channel is 8; expected a whole number from 0 to 7"):
+        viz.feature_maps(fake_activations(1), x[0], channels=[8])
+    with pytest.raises(ValueError, match="image_titles has 2 entries"):
+        viz.feature_maps(fake_activations(1), x[0], image_titles=["a", "b"])
+
+
+def test_filter_activations(fashion):
+    images = fashion[0][:3]
+    fig = viz.filter_activations(
+        fake_activations(3), images, filter_index=5, image_titles=["a", "b", "c"]
+    )
+    text = texts(fig)
+    assert "conv1, channel 5\n26×26×8" in text and "pool1, channel 5\n13×13×8" in text
+    assert "Channel 5 through the layers" in text
+    column = [ax for ax in fig.axes if ax.get_title().startswith("conv1")]
+    assert len(column) == 1
+    assert_fits_the_book(fig)
+
+
+def test_filter_activations_rejects_a_filter_that_does_not_exist(fashion):
+    with pytest.raises(ValueError, match="filter_index is 8; expected a whole number from 0 to 7"):
+        viz.filter_activations(fake_activations(1), fashion[0][0], filter_index=8)
+    with pytest.raises(ValueError, match="filter_index is 'conv1'"):
+        viz.filter_activations(fake_activations(1), fashion[0][0], filter_index="conv1")
+
+
+# ----------------------------------------------------------------- existing plots keep working
+
+
+def test_existing_plots_still_draw(fashion):
+    x, y = fashion
+    viz.image_grid(x[:4], titles=["a", "b", "c", "d"])
+    viz.learning_curves(
+        {
+            "run": {
+                "loss": [1.0, 0.5],
+                "val_loss": [1.1, 0.7],
+                "accuracy": [0.5, 0.7],
+                "val_accuracy": [0.4, 0.6],
+            }
+        }
+    )
+    fig = viz.plot_confusion_matrix(y, y)
+    assert "T-shirt/top" in texts(fig)
