@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from helpers.data import CLASS_NAMES, _check_labels
 
@@ -259,7 +260,7 @@ def kernel_responses(
     kernels: Mapping[str, np.ndarray],
     responses: Mapping[str, np.ndarray],
     title: str | None = None,
-):
+) -> Figure:
     """An image, hand-made kernels and what each kernel makes of it (introduced in notebook 02).
 
     ``image`` is one image (2-D, or 3-D with one channel); ``kernels`` maps a name to a
@@ -329,7 +330,7 @@ def class_accuracy_bars(
     overall: float | None = None,
     title: str = "Accuracy per class",
     xlabel: str = "accuracy on the test set",
-):
+) -> Figure:
     """Horizontal bars of each class's accuracy, worst at the top (introduced in notebook 03).
 
     ``accuracies`` maps class names to accuracies in [0, 1], as
@@ -371,7 +372,7 @@ def misclassified(
     n: int = 18,
     n_cols: int = 6,
     title: str | None = None,
-):
+) -> Figure:
     """The model's most confident mistakes (introduced in notebook 03).
 
     ``probabilities`` is the model's output, shape (N, 10). Shows up to ``n`` images the
@@ -430,7 +431,7 @@ def kernel_grid(
     title: str | None = None,
     vmax: float | None = None,
     robust: bool = False,
-):
+) -> Figure:
     """Every filter's kernel for one input channel, on one shared diverging scale.
 
     Introduced in notebook 04. ``kernels`` has shape (height, width, input channels,
@@ -467,7 +468,7 @@ def kernel_channels(
     n_cols: int = 16,
     title: str | None = None,
     robust: bool = False,
-):
+) -> Figure:
     """The kernels of a few filters, one per input channel (introduced in notebook 04).
 
     A filter of a layer with C input channels holds C kernels, one for each feature
@@ -530,7 +531,7 @@ def kernels_before_after(
     titles: tuple[str, str] = ("before training", "after training"),
     title: str | None = None,
     robust: bool = False,
-):
+) -> Figure:
     """The same layer's kernels before and after training, side by side (introduced in notebook 04).
 
     ``before`` and ``after`` have the same shape (height, width, input channels,
@@ -635,7 +636,7 @@ def feature_maps(
     channels: Sequence[int] = tuple(range(8)),
     image_titles: Sequence[str] | None = None,
     title: str | None = None,
-):
+) -> Figure:
     """Feature maps of one or more images after each layer (introduced in notebook 04).
 
     ``activations`` maps layer names to outputs of shape (N, height, width, channels),
@@ -695,7 +696,7 @@ def filter_activations(
     filter_index: int,
     image_titles: Sequence[str] | None = None,
     title: str | None = None,
-):
+) -> Figure:
     """One channel's feature map through the layers, for several images (introduced in notebook 04).
 
     Each row is an image; each column after the input is a layer of ``activations``
