@@ -300,7 +300,7 @@ def run_experiment(
         histories[name], trained[name], results[name] = result.history, model, result
         if verbose:
             print(
-                f"{name}: {row['parameters']:,} parameters, {epochs} epochs, "
+                f"{name}: {row['parameters']:,} parameters, {epochs} epoch{'s' if epochs > 1 else ''}, "
                 f"{format_seconds(result.seconds_per_epoch)} per epoch, "
                 f"validation accuracy {row['validation accuracy']:.4f}",
                 flush=True,
@@ -360,7 +360,7 @@ def plot_generalization_gap(result: ExperimentResult | pd.DataFrame, title: str 
     ax.set_ylabel("accuracy")
     ax.set_xlabel("variant")
     ax.set_title(title or "Training vs validation accuracy after training")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -437,6 +437,24 @@ def shift_images(x: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
     return out
 
 
+_PREDICT_BATCH = 500
+
+
+def _predict_classes(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Predicted labels, computed in batches of one fixed size.
+
+    The last batch is padded, so the model always sees the same input shape: TensorFlow
+    then traces its prediction function once per model instead of once per new
+    remainder size (which makes it warn about retracing).
+    """
+    x = _data.check_images(x, "x")
+    pad = -len(x) % _PREDICT_BATCH
+    if pad:
+        x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
+    probabilities = model.predict(x, batch_size=_PREDICT_BATCH, verbose=0)
+    return np.asarray(probabilities)[: len(x) - pad].argmax(axis=1)
+
+
 def accuracy_vs_shift(
     models: Mapping[str, keras.Model],
     x: np.ndarray,
@@ -472,7 +490,7 @@ def accuracy_vs_shift(
         labels = np.tile(y, len(steps))
         rows.append(
             {
-                name: float((_training.predict(model, shifted).argmax(axis=1) == labels).mean())
+                name: float((_predict_classes(model, shifted) == labels).mean())
                 for name, model in models.items()
             }
         )
