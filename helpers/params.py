@@ -55,6 +55,10 @@ _RULES: dict[str, _Rule] = {
     "CLASS_INDEX": _Rule(_INT, 0, 9, description="a class label from 0 to 9"),
     "MAX_SHIFT": _Rule(_INT, 0, 14, description="a shift in pixels from 0 to 14"),
     "TIME_BUDGET_S": _Rule(_REAL, 1, 3600, description="a number of seconds from 1 to 3600"),
+    "BASELINE_TRAIN_SIZE": _Rule(
+        _INT, 100, 54_000, description="the baseline's training images, from 100 to 54,000"
+    ),
+    "BASELINE_EPOCHS": _Rule(_INT, 1, 500, description="the baseline's epochs, from 1 to 500"),
 }
 
 
