@@ -122,10 +122,11 @@ def load_splits(
 ) -> tuple[Split, Split, Split]:
     """Training, validation and test sets, model-ready, for an experiment (notebook 05).
 
-    Loads Fashion-MNIST, splits a stratified ``val_fraction`` of the training images
-    off for validation (as notebook 01 does) and returns ``(train, validation, test)``,
-    each a pair ``(x, y)`` with ``x`` float32 of shape (N, 28, 28, 1). ``train_size``
-    and ``test_size``, when given, keep a class-balanced subset of that many images
+    The splits of :func:`helpers.training.course_splits` (notebook 03: a stratified
+    ``val_fraction`` of the training images held out for validation), as the three
+    pairs ``(train, validation, test)`` that :func:`run_experiment` takes, each
+    ``(x, y)`` with ``x`` float32 of shape (N, 28, 28, 1). ``train_size`` and
+    ``test_size``, when given, keep a class-balanced subset of that many images
     (the validation set is always the whole split, so that every variant is judged
     on the same 6,000 images).
     """
@@ -134,31 +135,27 @@ def load_splits(
         raise ValueError(f"val_fraction is {val_fraction!r}; expected a number such as 0.1")
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction is {val_fraction!r}; expected a number between 0 and 1")
-    (x_train, y_train), (x_test, y_test) = _data.load_fashion_mnist()
-    (x_fit, y_fit), (x_val, y_val) = _data.stratified_split(
-        x_train, y_train, fraction=val_fraction, seed=seed
-    )
+    for name, size in (("train_size", train_size), ("test_size", test_size)):
+        if size is not None:
+            _check_whole(name, size, 10)
+    splits = _training.course_splits(seed=seed, val_fraction=val_fraction)
+    x_fit, y_fit = splits.x_train, splits.y_train
+    x_test, y_test = splits.x_test, splits.y_test
     if train_size is not None:
-        train_size = _check_whole("train_size", train_size, 10)
         if train_size > len(y_fit):
             raise ValueError(
                 f"train_size is {train_size:,}; expected at most {len(y_fit):,}, the number of "
                 f"training images left after holding out {val_fraction:.0%} for validation"
             )
-        x_fit, y_fit = _data.subset(x_fit, y_fit, train_size, seed=seed)
+        x_fit, y_fit = _data.subset(x_fit, y_fit, int(train_size), seed=seed)
     if test_size is not None:
-        test_size = _check_whole("test_size", test_size, 10)
         if test_size > len(y_test):
             raise ValueError(
                 f"test_size is {test_size:,}; expected at most {len(y_test):,}, the number of "
                 "test images"
             )
-        x_test, y_test = _data.subset(x_test, y_test, test_size, seed=seed)
-    return (
-        (_data.to_model_input(x_fit), y_fit),
-        (_data.to_model_input(x_val), y_val),
-        (_data.to_model_input(x_test), y_test),
-    )
+        x_test, y_test = _data.subset(x_test, y_test, int(test_size), seed=seed)
+    return (x_fit, y_fit), splits.validation, (x_test, y_test)
 
 
 # --------------------------------------------------------------------------- experiments
