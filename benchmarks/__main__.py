@@ -48,6 +48,55 @@ PUBLISHED = [
     ("Human performance", "Crowd-sourced, 1000 images", 0.835),
 ]
 
+# The speed goals of the course on a 2-core CPU: (what, met?) from the results.
+GOALS_S = {"fast": 4 * 60, "full": 20 * 60}
+GOAL_RATIO = 1.3
+GOAL_ACCURACY_GAP = 0.005
+GOAL_RSS_MB = 3 * 1024
+
+
+def goals(results: dict) -> list[tuple[str, str, bool]]:
+    """Each speed goal with what was measured and whether it is met; unmeasured ones left out."""
+    rows = []
+    t = results.get("throughput")
+    if t:
+        gain = t["helpers"]["test_accuracy"] - t["plain"]["test_accuracy"]
+        rows.append(
+            (
+                f"training throughput of the notebooks' path ≥ {GOAL_RATIO}× the plain recipe",
+                f"{t['ratio']:.2f}×",
+                t["ratio"] >= GOAL_RATIO,
+            )
+        )
+        rows.append(
+            (
+                "its test accuracy after 5 epochs within 0.5 points of the plain recipe's",
+                f"{100 * gain:+.2f} points",
+                gain >= -GOAL_ACCURACY_GAP,
+            )
+        )
+    for profile, limit in GOALS_S.items():
+        c = results.get("course", {}).get(profile)
+        if c:
+            rows.append(
+                (
+                    f"{profile} profile, all notebooks: at most {limit // 60} minutes",
+                    f"{c['total_s'] / 60:.1f} min",
+                    c["total_s"] <= limit and all(r["ok"] for r in c["notebooks"].values()),
+                )
+            )
+    peaks = [
+        r["peak_rss_mb"]
+        for c in results.get("course", {}).values()
+        for r in c["notebooks"].values()
+    ]
+    if peaks:
+        rows.append(
+            ("no notebook kernel above 3 GB", f"{max(peaks):,.0f} MB", max(peaks) <= GOAL_RSS_MB)
+        )
+    return rows
+
+
 TUNING = [
     ("batch 32 (the notebooks)", ["--batch-size", "32"], {}),
     ("batch 64", ["--batch-size", "64"], {}),
@@ -206,6 +255,12 @@ def markdown(results: dict) -> str:
         f"Python {m['python']}, TensorFlow {v['tensorflow']}, Keras {v['keras']}.",
         "",
     ]
+    measured_goals = goals(results)
+    if measured_goals:
+        lines += ["### Goals", "", "| goal | measured | |", "|---|---|---|"]
+        for goal, value, met in measured_goals:
+            lines.append(f"| {goal} | {value} | {'met' if met else '**missed**'} |")
+        lines.append("")
     t = results.get("throughput")
     if t:
         lines += [

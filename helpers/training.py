@@ -72,6 +72,39 @@ class _EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training before an epoch that would overrun a time budget (introduced in notebook 08).
+
+    After each epoch the next one is assumed to take as long as the slowest so far; if
+    the training time since the start plus that would exceed ``seconds``, training stops
+    there. ``stopped_after`` is then the number of epochs trained, and ``None`` when
+    training ran all its epochs. ``clock`` returns seconds (a stand-in for tests).
+    """
+
+    def __init__(self, seconds: float, clock=time.perf_counter) -> None:
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ValueError(f"seconds is {seconds!r}; expected a number of seconds > 0")
+        self.seconds = float(seconds)
+        self.clock = clock
+        self.stopped_after: int | None = None
+
+    def on_train_begin(self, logs=None):
+        self._start = self._last = self.clock()
+        self._slowest = 0.0
+        self.stopped_after = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = self.clock()
+        self._slowest = max(self._slowest, now - self._last)
+        self._last = now
+        planned = self.params.get("epochs") if self.params else None
+        last_epoch = planned is not None and epoch + 1 >= planned
+        if not last_epoch and now - self._start + self._slowest > self.seconds:
+            self.model.stop_training = True
+            self.stopped_after = epoch + 1
+
+
 @dataclass
 class TrainingResult:
     """What :func:`train` returns (introduced in notebook 03).

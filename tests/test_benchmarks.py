@@ -54,6 +54,22 @@ def test_report_names_machine_and_numbers(results):
     assert "113,386" in page and "2 Conv+pooling+BN" in page
 
 
+def test_goals_say_met_or_missed(results):
+    page = bench.markdown(results)
+    assert "| 1.50× | met |" in page
+    assert "| +0.00 points | met |" in page
+    assert "| 0.2 min | met |" in page and "| 800 MB | met |" in page
+    results["throughput"]["ratio"] = 1.1
+    results["course"]["fast"]["total_s"] = 300.0
+    page = bench.markdown(results)
+    assert "| 1.10× | **missed** |" in page and "| 5.0 min | **missed** |" in page
+
+
+def test_goal_missed_when_a_notebook_failed(results):
+    results["course"]["fast"]["notebooks"]["01_data_preparation"]["ok"] = False
+    assert "| 0.2 min | **missed** |" in bench.markdown(results)
+
+
 def test_failed_notebook_is_marked(results):
     results["course"]["fast"]["notebooks"]["01_data_preparation"]["ok"] = False
     assert "01_data_preparation (failed)" in bench.markdown(results)

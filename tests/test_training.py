@@ -159,3 +159,61 @@ def test_baseline_model_rejects_bad_settings_before_training(tiny, tmp_path):
     with pytest.raises(ValueError, match="ending in .keras"):
         training.baseline_model(x, y, validation, epochs=1, path=tmp_path / "b.h5")
     assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------ TimeBudget (notebook 08)
+
+
+def fake_clock(epoch_seconds):
+    """A clock that advances by the given durations, one per epoch after the start."""
+    times = iter(np.cumsum([0.0, *epoch_seconds]))
+    return lambda: float(next(times))
+
+
+def test_time_budget_stops_before_the_epoch_that_would_overrun(tiny):
+    x, y = tiny[0][:256], tiny[1][:256]
+    budget = training.TimeBudget(100, clock=fake_clock([40, 40, 40, 40, 40]))
+    model = models.baseline_cnn()
+    result = training.train(model, x, y, epochs=5, batch_size=128, verbose=0, callbacks=[budget])
+    # after 2 epochs: 80 s spent, a third epoch of 40 s would end at 120 s > 100 s
+    assert budget.stopped_after == 2
+    assert len(result.epoch_seconds) == len(result.history["loss"]) == 2
+
+
+def test_time_budget_plans_with_the_slowest_epoch():
+    budget = training.TimeBudget(100, clock=fake_clock([10, 45, 20]))
+    budget.set_model(type("FakeModel", (), {"stop_training": False})())
+    budget.set_params({"epochs": 5})
+    budget.on_train_begin()
+    budget.on_epoch_end(0)  # 10 s spent, next assumed 10 s
+    assert budget.stopped_after is None
+    budget.on_epoch_end(1)  # 55 s spent, next assumed 45 s: ends at exactly 100 s
+    assert budget.stopped_after is None
+    budget.on_epoch_end(2)  # 75 s spent, next assumed 45 s: 120 s > 100 s
+    assert budget.stopped_after == 3 and budget.model.stop_training
+
+
+def test_time_budget_does_not_report_a_stop_after_the_last_epoch():
+    budget = training.TimeBudget(10, clock=fake_clock([50, 50]))
+    budget.set_model(type("FakeModel", (), {"stop_training": False})())
+    budget.set_params({"epochs": 2})
+    budget.on_train_begin()
+    budget.on_epoch_end(0)
+    assert budget.stopped_after == 1
+    budget.on_train_begin()  # a second fit starts afresh
+    assert budget.stopped_after is None
+
+
+def test_time_budget_leaves_training_alone_within_budget(tiny):
+    x, y = tiny[0][:256], tiny[1][:256]
+    budget = training.TimeBudget(3600)
+    result = training.train(
+        models.baseline_cnn(), x, y, epochs=2, batch_size=128, verbose=0, callbacks=[budget]
+    )
+    assert budget.stopped_after is None and len(result.epoch_seconds) == 2
+
+
+@pytest.mark.parametrize("seconds", [0, -5, float("nan"), "600", True, None])
+def test_time_budget_rejects_bad_budgets(seconds):
+    with pytest.raises(ValueError, match="seconds is"):
+        training.TimeBudget(seconds)
