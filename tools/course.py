@@ -91,7 +91,9 @@ def kernel_env(profile: str) -> dict[str, str]:
 
 def _dependency_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "helpers").rglob("*.py")) + [ROOT / "requirements.lock"]:
+    helpers = ROOT / "helpers"
+    sources = sorted([*helpers.rglob("*.py"), *helpers.rglob("*.csv")])
+    for path in [*sources, ROOT / "requirements.lock"]:
         if path.is_file():
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
