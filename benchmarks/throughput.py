@@ -7,7 +7,8 @@ Variants:
            default batch size 32;
   helpers  the notebooks' path: helpers.training.train (cached, shuffled, prefetched
            tf.data pipeline) at --batch-size.
-Tuning switches (helpers path): --no-cache, --no-prefetch, --jit, --threads N;
+Tuning switches (helpers path): --no-cache, --no-prefetch, --jit, --threads N,
+--steps-per-execution N;
 TF_ENABLE_ONEDNN_OPTS=0 in the environment turns oneDNN off.
 The first epoch is the warm-up; throughput is the median over the later epochs.
 """
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-prefetch", action="store_true")
     parser.add_argument("--jit", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument(
+        "--steps-per-execution", type=int, default=0, help="0: as helpers.models compiles"
+    )
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     if args.epochs < 2:
@@ -55,9 +59,17 @@ def main(argv: list[str] | None = None) -> dict:
     xt = data.to_model_input(x_test)
     training.set_seed(args.seed)
     model = models.baseline_cnn()
-    if args.jit:
+    if args.variant == "plain":  # the module's recipe compiles with Keras' defaults
         model.compile(
-            optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], jit_compile=True
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+    elif args.jit or args.steps_per_execution:
+        model.compile(
+            optimizer=model.optimizer,
+            loss=model.loss,
+            metrics=["accuracy"],
+            jit_compile=args.jit,
+            steps_per_execution=args.steps_per_execution or models.STEPS_PER_EXECUTION,
         )
     timer = training._EpochTimer()
     start = time.perf_counter()
@@ -100,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
         "prefetch": not args.no_prefetch,
         "jit": args.jit,
         "threads": args.threads,
+        "steps_per_execution": model.steps_per_execution,
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0",
         "epoch_seconds": [float(t) for t in timer.times],
         "images_per_s": images_per_s,

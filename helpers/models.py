@@ -38,12 +38,19 @@ __all__ = [
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 POOLING_CHOICES = ("max", "average", "strided", "none")
+#: Training steps Keras runs per call into TensorFlow. With small batches on a CPU the
+#: Python overhead of each call is a large share of a step; 16 steps per call trained the
+#: baseline at batch 32 about 1.3x faster, with identical results (the course's
+#: appendix "How fast is this course?").
+STEPS_PER_EXECUTION = 16
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Compile with Adam, sparse categorical cross-entropy and accuracy (introduced in notebook 03).
 
-    ``learning_rate`` may be a number or a Keras learning-rate schedule.
+    ``learning_rate`` may be a number or a Keras learning-rate schedule. Keras runs
+    :data:`STEPS_PER_EXECUTION` steps per call into TensorFlow, which is faster and
+    computes the same weights.
     """
     if isinstance(learning_rate, (int, float)) and not 0 < learning_rate <= 1:
         raise ValueError(
@@ -53,6 +60,7 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
 

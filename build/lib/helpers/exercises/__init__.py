@@ -1,0 +1,156 @@
+"""Instant feedback on the exercises at the end of each notebook.
+
+Introduced in notebook 01. Every checkable exercise has an id such as ``"01.2"``
+(notebook 01, exercise 2). In the notebook the answer starts as ``...`` (Ellipsis),
+and ``check("01.2", answer)`` says one of three things:
+
+- **Correct**, with a line on why;
+- **Not yet**, with a hint aimed at the most common mistake;
+- **Not attempted yet**, for the untouched ``...`` default (or a function that
+  still raises ``NotImplementedError``). This never raises, so a notebook with no
+  answers filled in still runs from top to bottom.
+
+The checks of notebook NN live in ``helpers/exercises/nbNN.py`` and register
+themselves with :func:`exercise`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CORRECT",
+    "INCORRECT",
+    "NOT_ATTEMPTED",
+    "Feedback",
+    "check",
+    "exercise",
+    "is_unanswered",
+    "registered",
+]
+
+CORRECT = "correct"
+INCORRECT = "not yet"
+NOT_ATTEMPTED = "not attempted"
+_SYMBOLS = {CORRECT: "✅ Correct", INCORRECT: "❌ Not yet", NOT_ATTEMPTED: "⏳ Not attempted yet"}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of a check; shown as one readable line in the notebook."""
+
+    exercise: str
+    status: str
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        return self.status == CORRECT
+
+    def __repr__(self) -> str:
+        return f"Exercise {self.exercise}: {_SYMBOLS[self.status]}. {self.message}"
+
+    __str__ = __repr__
+
+
+_REGISTRY: dict[str, Callable[[Any], tuple[str, str]]] = {}
+
+
+def exercise(exercise_id: str):
+    """Register a checker: a function of the answer returning (status, message)."""
+
+    def decorate(fn):
+        if exercise_id in _REGISTRY:
+            raise ValueError(f"exercise {exercise_id!r} is registered twice")
+        _REGISTRY[exercise_id] = fn
+        return fn
+
+    return decorate
+
+
+def is_unanswered(answer: Any) -> bool:
+    """True for the notebook's untouched default: ``...`` or ``None``."""
+    return answer is Ellipsis or answer is None
+
+
+def check(exercise_id: str, answer: Any = ...) -> Feedback:
+    """Check an answer and return feedback; never raises for the unanswered default."""
+    _load_all()
+    if exercise_id not in _REGISTRY:
+        raise KeyError(f"No exercise {exercise_id!r}; the registered ones are {sorted(_REGISTRY)}")
+    if is_unanswered(answer):
+        return Feedback(
+            exercise_id, NOT_ATTEMPTED, "Replace the ... with your answer and run the cell again."
+        )
+    try:
+        status, message = _REGISTRY[exercise_id](answer)
+    except NotImplementedError:
+        return Feedback(
+            exercise_id,
+            NOT_ATTEMPTED,
+            "Your function still raises NotImplementedError: fill in its body.",
+        )
+    except Exception as err:  # an answer that crashes is feedback too, not a notebook failure
+        return Feedback(exercise_id, INCORRECT, f"Your answer raised {type(err).__name__}: {err}")
+    return Feedback(exercise_id, status, message)
+
+
+def registered() -> list[str]:
+    """The ids of all registered exercises."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+_loaded = False
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("nb"):
+            importlib.import_module(f"{__name__}.{module.name}")
+    _loaded = True
+
+
+# ---------------------------------------------------------------- reusable checkers
+
+
+def number(
+    answer: Any, expected: float, hints: dict | None = None, tolerance: float = 0.0, why: str = ""
+) -> tuple[str, str]:
+    """Compare a numeric answer; ``hints`` maps typical wrong answers to a hint."""
+    if (
+        isinstance(answer, bool)
+        or not isinstance(answer, (int, float))
+        and not hasattr(answer, "__float__")
+    ):
+        return INCORRECT, f"Expected a number, got {type(answer).__name__} {answer!r}."
+    value = float(answer)
+    if abs(value - expected) <= tolerance:
+        return CORRECT, why
+    for wrong, hint in (hints or {}).items():
+        if wrong != "default" and abs(value - float(wrong)) <= tolerance:
+            return INCORRECT, hint
+    return INCORRECT, f"{answer!r} is not it. " + (hints or {}).get("default", "")
+
+
+def shape(
+    answer: Any, expected: tuple, hints: dict | None = None, why: str = ""
+) -> tuple[str, str]:
+    """Compare a shape given as a tuple (a list is accepted too)."""
+    try:
+        got = tuple(int(v) if v is not None else None for v in answer)
+    except TypeError:
+        return INCORRECT, f"Expected a shape such as (28, 28, 1), got {answer!r}."
+    if got == tuple(expected):
+        return CORRECT, why
+    for wrong, hint in (hints or {}).items():
+        if wrong != "default" and got == tuple(wrong):
+            return INCORRECT, hint
+    return INCORRECT, f"{got} is not it. " + (hints or {}).get("default", "")

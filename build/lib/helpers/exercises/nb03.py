@@ -1,0 +1,115 @@
+"""Checks for the exercises of notebook 03 (training and evaluating)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from helpers.exercises import CORRECT, INCORRECT, exercise, number
+
+#: Exercise 03.3: the most parameters the small model may have, and the validation
+#: accuracy it must reach.
+MAX_PARAMS = 30_000
+MIN_ACCURACY = 0.85
+
+
+@exercise("03.1")
+def steps_per_epoch(answer):
+    return number(
+        answer,
+        1688,
+        hints={
+            1687: "54,000 / 32 = 1,687.5: the last, smaller batch of 16 images is a step too.",
+            1687.5: "A step processes a whole batch; the last batch is simply smaller, so round up.",
+            54_000: "That is the number of images; a step processes a batch of 32 of them.",
+            422: "422 steps is the answer for a batch size of 128; this question uses 32.",
+            "default": "Divide the number of training images by the batch size and round up.",
+        },
+        why="ceil(54,000 / 32) = 1,688: 1,687 full batches and one of 16 images.",
+    )
+
+
+@exercise("03.2")
+def per_class_from_confusion(fn):
+    if not callable(fn):
+        return INCORRECT, f"Expected a function, got {type(fn).__name__}."
+    matrix = np.array([[8, 1, 1], [2, 6, 2], [0, 5, 15]])
+    expected = np.array([0.8, 0.6, 0.75])
+    out = np.asarray(fn(matrix.copy()), dtype=float)
+    if out.shape != (3,):
+        return INCORRECT, (
+            f"For a 3 × 3 matrix the result has shape {out.shape}; expected (3,), one "
+            "accuracy per class."
+        )
+    if np.allclose(out, expected):
+        return (
+            CORRECT,
+            "The diagonal divided by the row sums: correct predictions / images of the class.",
+        )
+    if np.allclose(out, np.diag(matrix) / matrix.sum(axis=0)):
+        return INCORRECT, (
+            "You divided by the column sums, which counts how often each class was "
+            "*predicted* (that is precision). Rows are the true classes: divide by row sums."
+        )
+    if np.allclose(out, np.diag(matrix)):
+        return (
+            INCORRECT,
+            "These are counts; divide each by the number of images of its class (the row sum).",
+        )
+    if np.allclose(out, np.diag(matrix) / matrix.sum()):
+        return INCORRECT, "Divide by each class's own total (its row sum), not by all images."
+    return INCORRECT, (
+        f"For [[8, 1, 1], [2, 6, 2], [0, 5, 15]] expected {expected.tolist()}, got "
+        f"{np.round(out, 3).tolist()}."
+    )
+
+
+@lru_cache(maxsize=1)
+def _validation_set() -> tuple[np.ndarray, np.ndarray]:
+    """The course's validation set (notebook 01's stratified 10%, seed 0)."""
+    from helpers.data import load_fashion_mnist, stratified_split, to_model_input
+
+    (x, y), _ = load_fashion_mnist()
+    (_, _), (x_val, y_val) = stratified_split(x, y, fraction=0.1, seed=0)
+    return to_model_input(x_val), y_val
+
+
+def judge_small_model(model, x: np.ndarray, y: np.ndarray) -> tuple[str, str]:
+    """Exercise 03.3's verdict on ``model`` measured on ``(x, y)``."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        return INCORRECT, f"Expected a Keras model, got {type(model).__name__}."
+    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
+        return INCORRECT, (
+            f"The model maps {model.input_shape} to {model.output_shape}; expected images "
+            "(None, 28, 28, 1) to ten class probabilities (None, 10)."
+        )
+    params = model.count_params()
+    if params > MAX_PARAMS:
+        return INCORRECT, (
+            f"The model has {params:,} parameters, more than {MAX_PARAMS:,}. Most of the "
+            "baseline's sit in its dense layer: try models.cnn(dense_units=16)."
+        )
+    predictions = np.asarray(model.predict(x, batch_size=1024, verbose=0)).argmax(axis=1)
+    accuracy = float((predictions == y).mean())
+    if accuracy < 0.2:
+        return INCORRECT, (
+            f"Validation accuracy {accuracy:.1%}, about chance: has the model been trained? "
+            "Call training.train(model, ...) first."
+        )
+    if accuracy < MIN_ACCURACY:
+        return INCORRECT, (
+            f"Validation accuracy {accuracy:.1%} with {params:,} parameters; {MIN_ACCURACY:.0%} "
+            "is needed. Train on more images or for another epoch."
+        )
+    return CORRECT, (
+        f"{accuracy:.1%} validation accuracy with {params:,} parameters, "
+        f"{params / 113_386:.0%} of the baseline's: most of its dense layer was not needed."
+    )
+
+
+@exercise("03.3")
+def small_model(model):
+    return judge_small_model(model, *_validation_set())

@@ -1,0 +1,147 @@
+"""Checks for the exercises of notebook 08 (the capstone)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from helpers.exercises import CORRECT, INCORRECT, exercise, number
+
+#: Exercise 08.3: the most parameters the model may have, how the check trains it
+#: and the validation accuracy it must reach.
+MAX_PARAMS = 40_000
+TRAIN_IMAGES = 10_000
+EPOCHS = 2
+BATCH_SIZE = 32
+MIN_ACCURACY = 0.85
+#: The baseline's validation accuracy after the same short training (seed 0).
+BASELINE_ACCURACY = 0.8445
+
+_INGREDIENTS = {
+    "BatchNormalization": "batch normalization (layers.BatchNormalization)",
+    "Dropout": "dropout (layers.Dropout)",
+    "Pooling": "pooling (layers.MaxPooling2D or AveragePooling2D)",
+}
+
+
+@exercise("08.1")
+def dense_parameters(answer):
+    return number(
+        answer,
+        802_816,
+        hints={
+            803_072: "With batch normalization right after it, the dense layer has no bias "
+            "(use_bias=False): BN's β already shifts every unit.",
+            12_845_056: "The 28 × 28 maps are pooled twice before Flatten: 28 → 14 → 7.",
+            3_211_264: "There are two pooling layers, one per block: 28 → 14 → 7.",
+            3_136: "3,136 values come out of Flatten; each is connected to every one of the "
+            "256 dense units.",
+            871_978: "That is the whole model; the question asks about the first Dense layer.",
+            "default": "Flatten turns the last block's 7 × 7 × 64 feature maps into one vector; "
+            "the dense layer connects every value to each of its 256 units.",
+        },
+        why="7 × 7 × 64 = 3,136 inputs × 256 units = 802,816 weights and no bias: 92% of the "
+        "capstone's parameters sit in this one layer.",
+    )
+
+
+@exercise("08.2")
+def schedule_steps(answer):
+    return number(
+        answer,
+        2_115,
+        hints={
+            2_109.375: "A step processes a whole batch; the last batch of an epoch is smaller "
+            "but is still a step, so round up per epoch.",
+            2_106: "60,000 / 256 = 234.4: the last, smaller batch of 96 images is a step too, "
+            "so an epoch has 235 steps.",
+            235: "That is one epoch; the schedule spans all 9 epochs.",
+            1_899: "The final model trains on all 60,000 training images, not the 54,000 left "
+            "after a validation split.",
+            9: "The schedule counts optimizer steps (batches), not epochs.",
+            "default": "Steps per epoch = 60,000 / 256, rounded up; then times the number of "
+            "epochs.",
+        },
+        why="ceil(60,000 / 256) = 235 steps per epoch × 9 epochs = 2,115 steps.",
+    )
+
+
+@lru_cache(maxsize=1)
+def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """10,000 class-balanced training images and the course's validation set (seed 0)."""
+    from helpers.data import subset
+    from helpers.training import course_splits
+
+    splits = course_splits(seed=0)
+    x, y = subset(splits.x_train, splits.y_train, TRAIN_IMAGES, seed=0)
+    return x, y, splits.x_val, splits.y_val
+
+
+def _kinds(model) -> set[str]:
+    from keras import layers
+
+    found = set()
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            found.add("BatchNormalization")
+        elif isinstance(layer, layers.Dropout):
+            found.add("Dropout")
+        elif isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+            found.add("Pooling")
+    return found
+
+
+def judge_small_capstone(build, x, y, x_val, y_val) -> tuple[str, str]:
+    """Exercise 08.3's verdict: build with seed 0, check, train briefly, measure."""
+    import keras
+
+    from helpers.training import evaluate, set_seed, train
+
+    if isinstance(build, keras.Model):
+        return INCORRECT, (
+            "Pass the function that builds the model (check('08.3', build_small_capstone)), "
+            "not a model: the check builds and trains it itself, the same way for everyone."
+        )
+    if not callable(build):
+        return INCORRECT, f"Expected a function that builds a model, got {type(build).__name__}."
+    set_seed(0)
+    model = build()
+    if not isinstance(model, keras.Model):
+        return INCORRECT, (
+            f"Your function returned {type(model).__name__}; expected a compiled Keras model."
+        )
+    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
+        return INCORRECT, (
+            f"The model maps {model.input_shape} to {model.output_shape}; expected images "
+            "(None, 28, 28, 1) to ten class probabilities (None, 10)."
+        )
+    if getattr(model, "optimizer", None) is None:
+        return INCORRECT, "The model is not compiled: return models.compile_model(model)."
+    params = model.count_params()
+    if params > MAX_PARAMS:
+        return INCORRECT, (
+            f"The model has {params:,} parameters, more than {MAX_PARAMS:,}. Most of them sit "
+            "in the dense layer after Flatten: pool the feature maps further or use fewer "
+            "dense units."
+        )
+    missing = [text for kind, text in _INGREDIENTS.items() if kind not in _kinds(model)]
+    if missing:
+        return INCORRECT, "The capstone's ingredients are missing: " + ", ".join(missing) + "."
+    train(model, x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=0, verbose=0)
+    accuracy = evaluate(model, x_val, y_val)["accuracy"]
+    if accuracy < MIN_ACCURACY:
+        return INCORRECT, (
+            f"{accuracy:.1%} validation accuracy after the short training; {MIN_ACCURACY:.0%} "
+            "is needed. Batch normalization after each convolution and a small dense layer "
+            "usually get there."
+        )
+    return CORRECT, (
+        f"{accuracy:.1%} validation accuracy with {params:,} parameters after {EPOCHS} epochs "
+        f"on {TRAIN_IMAGES:,} images; the baseline reaches {BASELINE_ACCURACY:.1%} with 113,386."
+    )
+
+
+@exercise("08.3")
+def small_capstone(build):
+    return judge_small_capstone(build, *_data())

@@ -1,0 +1,737 @@
+"""Plots used across the course: image grids, kernels, feature maps, learning curves,
+confusion matrices.
+
+Every function returns the matplotlib Figure it drew, titles its axes and uses
+class names rather than digits. Each docstring names the notebook introducing it.
+Weights are drawn on a diverging colour scale centred on zero (red positive, blue
+negative, white zero); feature maps on a sequential one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.data import CLASS_NAMES, _check_labels
+
+__all__ = [
+    "DIVERGING",
+    "SCALES",
+    "SEQUENTIAL",
+    "class_accuracy_bars",
+    "class_examples",
+    "confusion_matrix",
+    "feature_maps",
+    "filter_activations",
+    "image_grid",
+    "kernel_channels",
+    "kernel_grid",
+    "kernel_responses",
+    "kernels_before_after",
+    "learning_curves",
+    "misclassified",
+    "plot_confusion_matrix",
+]
+
+#: Colour map for weights and signed responses: red positive, blue negative, white 0.
+DIVERGING = "RdBu_r"
+#: Colour map for feature maps (ReLU outputs, 0 and up): dark low, bright high.
+SEQUENTIAL = "viridis"
+#: The widest figure, in inches, that reads well at book width.
+MAX_WIDTH = 10.0
+
+
+def _as_images(images: np.ndarray, name: str = "images") -> np.ndarray:
+    """Accept (N, H, W) or (N, H, W, 1) arrays; return (N, H, W)."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(
+            f"{name} has shape {images.shape}; expected a non-empty (N, H, W) or (N, H, W, 1)"
+        )
+    return images
+
+
+def image_grid(
+    images: np.ndarray,
+    titles: Sequence[str] | None = None,
+    n_cols: int = 8,
+    title: str | None = None,
+    cmap: str = "gray_r",
+    title_colors: Sequence[str] | None = None,
+    panel_size: float = 1.3,
+):
+    """Show images in a grid with optional per-image titles (introduced in notebook 01)."""
+    images = _as_images(images)
+    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
+        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(
+            f"titles has {len(titles)} entries; expected one per image ({len(images)})"
+        )
+    n_cols = min(n_cols, len(images))
+    n_rows = int(np.ceil(len(images) / n_cols))
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(panel_size * n_cols, panel_size * n_rows + 0.4), squeeze=False
+    )
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(images[i], cmap=cmap)
+        if titles is not None:
+            color = title_colors[i] if title_colors is not None else "black"
+            ax.set_title(titles[i], fontsize=8, color=color)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_examples(images: np.ndarray, labels: np.ndarray, per_class: int = 8, seed: int = 0):
+    """A grid with one row per class, labelled with the class names (introduced in notebook 01)."""
+    images = _as_images(images)
+    labels = _check_labels(labels, len(images), "labels")
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(10, per_class, figsize=(1.0 * per_class + 1.4, 11), squeeze=False)
+    for label, name in enumerate(CLASS_NAMES):
+        idx = np.flatnonzero(labels == label)
+        if len(idx) < per_class:
+            raise ValueError(
+                f"class {name!r} has {len(idx)} images; per_class={per_class} needs that many"
+            )
+        chosen = rng.choice(idx, size=per_class, replace=False)
+        for j, ax in enumerate(axes[label]):
+            ax.imshow(images[chosen[j]], cmap="gray_r")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[label, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+    fig.suptitle(f"{per_class} random training images of each class")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str | None = None,
+):
+    """Training (solid) vs validation (dashed) curves, one colour per run (introduced in notebook 03).
+
+    ``histories`` maps a run's label to its history dict (``TrainingResult.history``
+    or ``keras.callbacks.History.history``). Several runs are overlaid, which is
+    how notebooks 05-07 compare variants.
+    """
+    if not histories:
+        raise ValueError("histories is empty; expected {label: history_dict}")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for m, metric in enumerate(metrics):
+        ax = axes[0, m]
+        for r, (label, history) in enumerate(histories.items()):
+            if metric not in history:
+                raise ValueError(f"run {label!r} has no {metric!r}; it recorded {sorted(history)}")
+            color = colors[r % len(colors)]
+            epochs = np.arange(1, len(history[metric]) + 1)
+            ax.plot(epochs, history[metric], color=color, label=f"{label} (train)")
+            if f"val_{metric}" in history:
+                ax.plot(
+                    epochs,
+                    history[f"val_{metric}"],
+                    color=color,
+                    linestyle="--",
+                    label=f"{label} (validation)",
+                )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric.capitalize())
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0, -1].legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """Counts: row = true class, column = predicted class (introduced in notebook 03)."""
+    y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
+    y_pred = _check_labels(y_pred, len(y_true), "y_pred")
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def plot_confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, title: str = "Confusion matrix"):
+    """Seaborn heatmap of the confusion matrix with class names (introduced in notebook 03)."""
+    import seaborn as sns
+
+    matrix = confusion_matrix(y_true, y_pred)
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    sns.heatmap(
+        matrix,
+        annot=True,
+        fmt="d",
+        cmap="Blues",
+        cbar=False,
+        ax=ax,
+        xticklabels=CLASS_NAMES,
+        yticklabels=CLASS_NAMES,
+        annot_kws={"fontsize": 8},
+    )
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ helpers of the plots below
+
+
+def _index(value, name: str, size: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} is {value!r}; expected a whole number from 0 to {size - 1}")
+    if not 0 <= value < size:
+        raise ValueError(f"{name} is {value}; expected a whole number from 0 to {size - 1}")
+    return int(value)
+
+
+def _indices(values, name: str, size: int) -> list[int]:
+    if isinstance(values, (int, np.integer)):
+        raise ValueError(f"{name} is {values!r}; expected a list of indices, e.g. [{values}]")
+    values = [_index(v, name[:-1] if name.endswith("s") else name, size) for v in values]
+    if not values:
+        raise ValueError(f"{name} is empty; expected at least one index from 0 to {size - 1}")
+    return values
+
+
+def _limit(*arrays: np.ndarray) -> float:
+    """The largest absolute value, for a colour scale symmetric around zero."""
+    largest = max(float(np.max(np.abs(a))) for a in arrays)
+    return largest if largest > 0 else 1.0
+
+
+def _check_kernels(kernels: np.ndarray, name: str = "kernels") -> np.ndarray:
+    k = np.asarray(kernels)
+    if k.ndim != 4 or not np.issubdtype(k.dtype, np.number) or 0 in k.shape:
+        raise ValueError(
+            f"{name} has shape {k.shape}; expected (height, width, input channels, filters), "
+            "e.g. (3, 3, 1, 32) from helpers.models.conv_kernels(model, 'conv1')"
+        )
+    return k.astype(float)
+
+
+def _plain(ax) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _kernel_panels(fig_or_sub, k: np.ndarray, channel: int, n_cols: int, vmax: float):
+    """Draw k[:, :, channel, f] for every filter f in a grid; return the last image."""
+    n = k.shape[3]
+    n_cols = min(n_cols, n)
+    n_rows = int(np.ceil(n / n_cols))
+    axes = fig_or_sub.subplots(n_rows, n_cols, squeeze=False)
+    image = None
+    for f, ax in enumerate(axes.flat):
+        _plain(ax)
+        if f >= n:
+            ax.axis("off")
+            continue
+        image = ax.imshow(
+            k[:, :, channel, f], cmap=DIVERGING, vmin=-vmax, vmax=vmax, interpolation="nearest"
+        )
+        ax.set_title(f"filter {f}", fontsize=7, pad=2)
+    return axes, image
+
+
+# ------------------------------------------------------------------ notebook 02
+
+
+def kernel_responses(
+    image: np.ndarray,
+    kernels: Mapping[str, np.ndarray],
+    responses: Mapping[str, np.ndarray],
+    title: str | None = None,
+) -> Figure:
+    """An image, hand-made kernels and what each kernel makes of it (introduced in notebook 02).
+
+    ``image`` is one image (2-D, or 3-D with one channel); ``kernels`` maps a name to a
+    small 2-D kernel and ``responses`` the same names to the 2-D results of convolving
+    the image with it. The kernels are drawn with their weights written in. The
+    response of a kernel whose weights sum to 0 (an edge detector, blind to flat
+    regions) is drawn on a diverging scale centred on 0, red positive and blue
+    negative; any other response on the input's grey scale, from 0 (white) to the input's
+    largest value (black), values outside that range drawn as its ends.
+    """
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    if img.ndim != 2:
+        raise ValueError(
+            f"image has shape {np.shape(image)}; expected one image, (28, 28) or (28, 28, 1)"
+        )
+    if not kernels:
+        raise ValueError("kernels is empty; expected {name: 2-D kernel}")
+    if set(kernels) != set(responses):
+        raise ValueError(
+            f"kernels and responses must have the same names; kernels has {list(kernels)}, "
+            f"responses has {list(responses)}"
+        )
+    for name in kernels:
+        for what, array in (("kernel", kernels[name]), ("response", responses[name])):
+            if np.ndim(array) != 2:
+                raise ValueError(
+                    f"the {what} {name!r} has shape {np.shape(array)}; expected a 2-D array"
+                )
+    n = len(kernels)
+    fig = plt.figure(figsize=(min(MAX_WIDTH, 2.0 * (n + 1)), 4.6), layout="constrained")
+    grid = fig.add_gridspec(2, n + 1, height_ratios=[1, 1.6])
+    ax = fig.add_subplot(grid[:, 0])
+    ax.imshow(img, cmap="gray_r")
+    ax.set_title("input image", fontsize=10)
+    _plain(ax)
+    for j, name in enumerate(kernels, start=1):
+        kernel = np.asarray(kernels[name], dtype=float)
+        response = np.asarray(responses[name], dtype=float)
+        ax = fig.add_subplot(grid[0, j])
+        limit = _limit(kernel)
+        ax.imshow(kernel, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+        for (r, c), w in np.ndenumerate(kernel):
+            color = "white" if abs(w) > 0.6 * limit else "black"
+            ax.text(c, r, f"{w:.2g}", ha="center", va="center", fontsize=8, color=color)
+        ax.set_title(f"kernel: {name}", fontsize=9)
+        _plain(ax)
+        ax = fig.add_subplot(grid[1, j])
+        if abs(kernel.sum()) < 1e-9:
+            limit = _limit(response)
+            ax.imshow(response, cmap=DIVERGING, vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(response, cmap="gray_r", vmin=0, vmax=max(float(img.max()), 1e-6))
+        ax.set_title(f"response {response.shape[0]}×{response.shape[1]}", fontsize=9)
+        _plain(ax)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ------------------------------------------------------------------ notebook 03
+
+
+def class_accuracy_bars(
+    accuracies: Mapping[str, float],
+    overall: float | None = None,
+    title: str = "Accuracy per class",
+    xlabel: str = "accuracy on the test set",
+) -> Figure:
+    """Horizontal bars of each class's accuracy, worst at the top (introduced in notebook 03).
+
+    ``accuracies`` maps class names to accuracies in [0, 1], as
+    :func:`helpers.training.per_class_accuracy` returns them; ``overall`` draws the
+    overall accuracy as a dashed line.
+    """
+    if not accuracies:
+        raise ValueError("accuracies is empty; expected {class name: accuracy}")
+    values = {str(k): float(v) for k, v in accuracies.items()}
+    bad = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
+    if bad:
+        raise ValueError(f"accuracies must lie in [0, 1]; got {bad}")
+    if overall is not None and not 0.0 <= overall <= 1.0:
+        raise ValueError(f"overall is {overall!r}; expected an accuracy in [0, 1]")
+    ordered = sorted(values.items(), key=lambda item: item[1], reverse=True)
+    names = [name for name, _ in ordered]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(ordered) + 1.2))
+    bars = ax.barh(names, [v for _, v in ordered], color="tab:blue")
+    for bar, (_, v) in zip(bars, ordered, strict=True):
+        ax.text(v + 0.005, bar.get_y() + bar.get_height() / 2, f"{v:.1%}", va="center", fontsize=8)
+    if overall is not None:
+        ax.axvline(
+            overall, color="black", linestyle="--", linewidth=1, label=f"overall: {overall:.1%}"
+        )
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("class")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def misclassified(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    n: int = 18,
+    n_cols: int = 6,
+    title: str | None = None,
+) -> Figure:
+    """The model's most confident mistakes (introduced in notebook 03).
+
+    ``probabilities`` is the model's output, shape (N, 10). Shows up to ``n`` images the
+    model got wrong, the most confident mistake first, each titled with the true
+    class, the predicted class and the probability the model gave it.
+    """
+    images = _as_images(images)
+    y_true = _check_labels(y_true, len(images), "y_true")
+    probs = np.asarray(probabilities, dtype=float)
+    if probs.shape != (len(images), len(CLASS_NAMES)):
+        raise ValueError(
+            f"probabilities has shape {probs.shape}; expected ({len(images)}, "
+            f"{len(CLASS_NAMES)}), one row of class probabilities per image"
+        )
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n is {n!r}; expected a positive whole number")
+    y_pred = probs.argmax(axis=1)
+    confidence = probs.max(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    if len(wrong) == 0:
+        raise ValueError("the model made no mistakes on these images: nothing to show")
+    chosen = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
+    titles = [
+        f"true: {CLASS_NAMES[y_true[i]]}\npred: {CLASS_NAMES[y_pred[i]]} ({confidence[i]:.0%})"
+        for i in chosen
+    ]
+    fig = image_grid(
+        images[chosen],
+        titles=titles,
+        n_cols=n_cols,
+        title=title or f"The {len(chosen)} most confident mistakes",
+        panel_size=min(1.6, MAX_WIDTH / min(n_cols, len(chosen))),
+    )
+    return fig
+
+
+# ------------------------------------------------------------------ notebook 04
+
+
+def _scale_end(weights: np.ndarray, robust: bool, vmax: float | None = None) -> float:
+    """The end of a symmetric colour scale: given, the 98th percentile of |w|, or the max."""
+    if vmax is not None:
+        if isinstance(vmax, bool) or not isinstance(vmax, (int, float)) or not vmax > 0:
+            raise ValueError(f"vmax is {vmax!r}; expected a positive number")
+        return float(vmax)
+    if robust:
+        end = float(np.quantile(np.abs(weights), 0.98))
+        return end if end > 0 else _limit(weights)
+    return _limit(weights)
+
+
+def kernel_grid(
+    kernels: np.ndarray,
+    channel: int = 0,
+    n_cols: int = 8,
+    title: str | None = None,
+    vmax: float | None = None,
+    robust: bool = False,
+) -> Figure:
+    """Every filter's kernel for one input channel, on one shared diverging scale.
+
+    Introduced in notebook 04. ``kernels`` has shape (height, width, input channels,
+    filters), as :func:`helpers.models.conv_kernels` returns it. Red weights are
+    positive, blue negative, white zero; the colour bar gives the scale, which is
+    symmetric around 0 and shared by every panel. It ends at the largest absolute
+    weight, at the 98th percentile of the absolute weights with ``robust`` (so that a
+    few large weights do not make all the others pale; larger ones get the end
+    colours), or at ``vmax``.
+    """
+    k = _check_kernels(kernels)
+    channel = _index(channel, "channel", k.shape[2])
+    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
+        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    vmax = _scale_end(k[:, :, channel, :], robust, vmax)
+    n_cols = min(n_cols, k.shape[3])
+    n_rows = int(np.ceil(k.shape[3] / n_cols))
+    panel = min(1.0, (MAX_WIDTH - 1.2) / n_cols)
+    fig = plt.figure(figsize=(panel * n_cols + 1.2, panel * n_rows + 0.8), layout="constrained")
+    axes, image = _kernel_panels(fig, k, channel, n_cols, vmax)
+    clipped = bool(np.abs(k[:, :, channel, :]).max() > vmax)
+    fig.colorbar(
+        image, ax=axes, shrink=0.8, label="weight", extend="both" if clipped else "neither"
+    )
+    channel_note = f", input channel {channel}" if k.shape[2] > 1 else ""
+    fig.suptitle(title or f"{k.shape[3]} kernels of {k.shape[0]}×{k.shape[1]}{channel_note}")
+    return fig
+
+
+def kernel_channels(
+    kernels: np.ndarray,
+    filters: Sequence[int] = (0, 1, 2, 3),
+    channels: Sequence[int] | None = None,
+    n_cols: int = 16,
+    title: str | None = None,
+    robust: bool = False,
+) -> Figure:
+    """The kernels of a few filters, one per input channel (introduced in notebook 04).
+
+    A filter of a layer with C input channels holds C kernels, one for each feature
+    map it reads. Each filter of ``filters`` gets a block of rows holding its kernels
+    for ``channels`` (default: all), ``n_cols`` to a row, each row labelled with the
+    filter and its channels. All panels share one diverging scale (``robust``: see
+    :func:`kernel_grid`).
+    """
+    k = _check_kernels(kernels)
+    filters = _indices(filters, "filters", k.shape[3])
+    channels = (
+        list(range(k.shape[2])) if channels is None else _indices(channels, "channels", k.shape[2])
+    )
+    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
+        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    chosen = k[:, :, channels, :][:, :, :, filters]
+    vmax = _scale_end(chosen, robust)
+    n_cols = min(n_cols, len(channels))
+    sub_rows = int(np.ceil(len(channels) / n_cols))
+    panel = min(0.9, (MAX_WIDTH - 2.2) / n_cols)
+    n_rows = len(filters) * sub_rows
+    fig = plt.figure(figsize=(panel * n_cols + 2.2, panel * n_rows + 1.1), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    image = None
+    for ax in axes.flat:
+        _plain(ax)
+        ax.axis("off")
+    for r, f in enumerate(filters):
+        for i, ch in enumerate(channels):
+            ax = axes[r * sub_rows + i // n_cols, i % n_cols]
+            ax.axis("on")
+            image = ax.imshow(
+                k[:, :, ch, f], cmap=DIVERGING, vmin=-vmax, vmax=vmax, interpolation="nearest"
+            )
+        for j in range(sub_rows):
+            part = channels[j * n_cols : (j + 1) * n_cols]
+            what = f"channel {part[0]}" if len(part) == 1 else f"channels {part[0]}–{part[-1]}"
+            axes[r * sub_rows + j, 0].set_ylabel(
+                f"filter {f}\n{what}", rotation=0, ha="right", va="center", fontsize=8
+            )
+    clipped = bool(np.abs(chosen).max() > vmax)
+    fig.colorbar(
+        image, ax=axes, shrink=0.8, label="weight", extend="both" if clipped else "neither"
+    )
+    fig.supxlabel("one kernel per input channel (a feature map of the layer before)", fontsize=9)
+    fig.suptitle(title or f"Kernels of {len(filters)} filters, one per input channel")
+    return fig
+
+
+#: How :func:`kernels_before_after` colours its two halves.
+SCALES = ("shared", "halves", "kernel")
+
+
+def kernels_before_after(
+    before: np.ndarray,
+    after: np.ndarray,
+    channel: int = 0,
+    n_cols: int = 8,
+    scale: str = "shared",
+    titles: tuple[str, str] = ("before training", "after training"),
+    title: str | None = None,
+    robust: bool = False,
+) -> Figure:
+    """The same layer's kernels before and after training, side by side (introduced in notebook 04).
+
+    ``before`` and ``after`` have the same shape (height, width, input channels,
+    filters). ``scale`` chooses the colour scale:
+
+    - ``"shared"``: one scale for both halves, so a change in the size of the weights shows;
+    - ``"halves"``: one scale per half;
+    - ``"kernel"``: every kernel divided by its own largest absolute weight, so that
+      the *patterns* can be compared whatever their size.
+
+    ``robust`` ends the first two kinds of scale at the 98th percentile of the
+    absolute weights instead of the largest (see :func:`kernel_grid`).
+    """
+    b = _check_kernels(before, "before")
+    a = _check_kernels(after, "after")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"before has shape {b.shape} and after {a.shape}; expected the same layer twice"
+        )
+    if scale not in SCALES:
+        raise ValueError(f"scale is {scale!r}; expected one of {SCALES}")
+    channel = _index(channel, "channel", b.shape[2])
+    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
+        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    if scale == "kernel":
+        b, a = (k / np.maximum(np.abs(k).max(axis=(0, 1), keepdims=True), 1e-12) for k in (b, a))
+    n_cols = min(n_cols, b.shape[3])
+    n_rows = int(np.ceil(b.shape[3] / n_cols))
+    panel = min(1.0, (MAX_WIDTH - 1.6) / (2 * n_cols))
+    fig = plt.figure(figsize=(2 * panel * n_cols + 1.6, panel * n_rows + 1.2), layout="constrained")
+    halves = fig.subfigures(1, 2, wspace=0.04)
+    both = np.concatenate([b[:, :, channel, :].ravel(), a[:, :, channel, :].ravel()])
+    common = 1.0 if scale == "kernel" else _scale_end(both, robust)
+    label = "relative weight" if scale == "kernel" else "weight"
+    for sub, k, name in zip(halves, (b, a), titles, strict=True):
+        vmax = _scale_end(k[:, :, channel, :], robust) if scale == "halves" else common
+        axes, image = _kernel_panels(sub, k, channel, n_cols, vmax)
+        for ax in axes.flat:
+            ax.title.set_fontsize(6)
+        clipped = bool(np.abs(k[:, :, channel, :]).max() > vmax * (1 + 1e-9))
+        sub.colorbar(
+            image, ax=axes, shrink=0.8, label=label, extend="both" if clipped else "neither"
+        )
+        sub.suptitle(name, fontsize=11)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _check_activations(
+    activations: Mapping[str, np.ndarray], n_images: int | None = None
+) -> dict[str, np.ndarray]:
+    if not isinstance(activations, Mapping) or not activations:
+        raise ValueError(
+            "activations is empty or not a dict; expected {layer name: array (N, H, W, C)}, "
+            "as helpers.models.layer_outputs(model, images) returns it"
+        )
+    result = {}
+    for name, array in activations.items():
+        array = np.asarray(array)
+        if array.ndim == 3:
+            array = array[np.newaxis]
+        if array.ndim != 4:
+            raise ValueError(
+                f"the output of {name!r} has shape {np.shape(activations[name])}; expected "
+                "feature maps (N, height, width, channels). Pass only convolution and "
+                "pooling layers (helpers.models.feature_layer_names(model))."
+            )
+        if n_images is not None and len(array) != n_images:
+            raise ValueError(
+                f"the output of {name!r} holds {len(array)} images; expected {n_images}, "
+                "one per image shown"
+            )
+        result[name] = array
+    return result
+
+
+def _image_batch(images: np.ndarray, n: int) -> np.ndarray:
+    """``n`` images as (n, H, W): one image may be (H, W) or (H, W, 1), several (n, H, W[, 1])."""
+    x = np.asarray(images)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    elif x.ndim == 3 and x.shape[-1] == 1 and n == 1:
+        x = x[np.newaxis, :, :, 0]
+    elif x.ndim == 2:
+        x = x[np.newaxis]
+    if x.ndim != 3 or len(x) != n:
+        raise ValueError(
+            f"images has shape {np.shape(images)}; expected the {n} input image(s) of the "
+            "activations: one image as (H, W) or (H, W, 1), several as (N, H, W) or (N, H, W, 1)"
+        )
+    return x
+
+
+def _shape_label(array: np.ndarray) -> str:
+    return "×".join(str(d) for d in array.shape[1:])
+
+
+def feature_maps(
+    activations: Mapping[str, np.ndarray],
+    images: np.ndarray,
+    channels: Sequence[int] = tuple(range(8)),
+    image_titles: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Feature maps of one or more images after each layer (introduced in notebook 04).
+
+    ``activations`` maps layer names to outputs of shape (N, height, width, channels),
+    as :func:`helpers.models.layer_outputs` returns them, and ``images`` holds the N
+    input images. Each row is a layer, labelled with its name and output shape; each
+    image gets a block of columns: the input, then the feature maps of ``channels``.
+    All maps of one layer share one colour scale, so a bright map is a strong response.
+    """
+    acts = _check_activations(activations)
+    imgs = _image_batch(images, len(next(iter(acts.values()))))
+    acts = _check_activations(acts, len(imgs))
+    smallest = min(a.shape[3] for a in acts.values())
+    channels = _indices(channels, "channels", smallest)
+    if image_titles is not None and len(image_titles) != len(imgs):
+        raise ValueError(
+            f"image_titles has {len(image_titles)} entries; expected one per image ({len(imgs)})"
+        )
+    n_rows, per_block = len(acts), len(channels) + 1
+    n_cols = len(imgs) * per_block
+    panel = min(1.1, (MAX_WIDTH - 1.0) / n_cols)
+    fig = plt.figure(figsize=(panel * n_cols + 1.0, panel * n_rows + 1.0), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for r, (name, array) in enumerate(acts.items()):
+        low = min(0.0, float(array[..., channels].min()))
+        high = max(float(array[..., channels].max()), low + 1e-6)
+        for i in range(len(imgs)):
+            first = i * per_block
+            ax = axes[r, first]
+            _plain(ax)
+            if r == 0:
+                ax.imshow(imgs[i], cmap="gray_r")
+                label = image_titles[i] if image_titles is not None else f"image {i}"
+                ax.set_title(f"input:\n{label}", fontsize=8)
+            else:
+                ax.axis("off")
+            for c, ch in enumerate(channels, start=1):
+                ax = axes[r, first + c]
+                _plain(ax)
+                ax.imshow(array[i, :, :, ch], cmap=SEQUENTIAL, vmin=low, vmax=high)
+                if r == 0:
+                    ax.set_title(f"channel {ch}", fontsize=7)
+                if c == 1:
+                    ax.set_ylabel(
+                        f"{name}\n{_shape_label(array)}",
+                        rotation=0,
+                        ha="right",
+                        va="center",
+                        fontsize=8,
+                    )
+    fig.suptitle(title or "Feature maps after each layer (bright: strong response)")
+    return fig
+
+
+def filter_activations(
+    activations: Mapping[str, np.ndarray],
+    images: np.ndarray,
+    filter_index: int,
+    image_titles: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """One channel's feature map through the layers, for several images (introduced in notebook 04).
+
+    Each row is an image; each column after the input is a layer of ``activations``
+    (name, output shape), showing its channel ``filter_index``. A column shares one
+    colour scale across the images, so the same filter's responses can be compared.
+    """
+    acts = _check_activations(activations)
+    imgs = _image_batch(images, len(next(iter(acts.values()))))
+    acts = _check_activations(acts, len(imgs))
+    filter_index = _index(filter_index, "filter_index", min(a.shape[3] for a in acts.values()))
+    if image_titles is not None and len(image_titles) != len(imgs):
+        raise ValueError(
+            f"image_titles has {len(image_titles)} entries; expected one per image ({len(imgs)})"
+        )
+    n_cols = len(acts) + 1
+    panel = min(1.7, (MAX_WIDTH - 1.0) / n_cols)
+    fig = plt.figure(figsize=(panel * n_cols + 1.0, panel * len(imgs) + 1.0), layout="constrained")
+    axes = fig.subplots(len(imgs), n_cols, squeeze=False)
+    for i in range(len(imgs)):
+        ax = axes[i, 0]
+        _plain(ax)
+        ax.imshow(imgs[i], cmap="gray_r")
+        label = image_titles[i] if image_titles is not None else f"image {i}"
+        ax.set_ylabel(label, fontsize=9)
+        if i == 0:
+            ax.set_title("input", fontsize=9)
+    for c, (name, array) in enumerate(acts.items(), start=1):
+        maps = array[..., filter_index]
+        low = min(0.0, float(maps.min()))
+        high = max(float(maps.max()), low + 1e-6)
+        for i in range(len(imgs)):
+            ax = axes[i, c]
+            _plain(ax)
+            ax.imshow(maps[i], cmap=SEQUENTIAL, vmin=low, vmax=high)
+            if i == 0:
+                ax.set_title(f"{name}, channel {filter_index}\n{_shape_label(array)}", fontsize=9)
+    fig.suptitle(title or f"Channel {filter_index} through the layers")
+    return fig
