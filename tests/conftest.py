@@ -65,6 +65,20 @@ def no_network(monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def fashion_mnist():
+    """The real Fashion-MNIST, ``((x_train, y_train), (x_test, y_test))``, loaded once.
+
+    Tests that need it are skipped, saying why, where the dataset is not available.
+    """
+    from helpers.data import DatasetNotFoundError, load_fashion_mnist
+
+    try:
+        return load_fashion_mnist(download=False)
+    except DatasetNotFoundError as err:
+        pytest.skip(f"Fashion-MNIST is not available: {err}")
+
+
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
 

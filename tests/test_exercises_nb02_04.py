@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from helpers import models, training
-from helpers.data import DatasetNotFoundError, load_fashion_mnist
 from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb03
 
 IDS = ["02.1", "02.2", "02.3", "02.4", "03.1", "03.2", "03.3", "04.1", "04.2", "04.3"]
@@ -169,12 +168,8 @@ def test_03_2_per_class_from_confusion(fn, status, hint):
 
 
 @pytest.fixture(scope="module")
-def small_real_set():
+def small_real_set(fashion_mnist):
     """300 real training images, class-balanced, model-ready."""
-    try:
-        load_fashion_mnist(download=False)
-    except DatasetNotFoundError as err:
-        pytest.skip(f"Fashion-MNIST is not available: {err}")
     splits = training.course_splits(train_size=300, seed=0)
     return splits.x_train, splits.y_train
 

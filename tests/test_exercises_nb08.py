@@ -8,7 +8,6 @@ import pytest
 from keras import layers
 
 from helpers import models, training
-from helpers.data import DatasetNotFoundError, load_fashion_mnist
 from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb08, registered
 
 IDS = ["08.1", "08.2", "08.3"]
@@ -110,11 +109,7 @@ def small_capstone():
 
 
 @pytest.fixture(scope="module")
-def real_sets():
-    try:
-        load_fashion_mnist(download=False)
-    except DatasetNotFoundError as err:
-        pytest.skip(f"Fashion-MNIST is not available: {err}")
+def real_sets(fashion_mnist):
     return nb08._data()
 
 

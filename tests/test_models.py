@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import models
-from helpers.data import DatasetNotFoundError, load_fashion_mnist, to_model_input
+from helpers.data import to_model_input
 
 
 @pytest.fixture(scope="module")
@@ -17,12 +17,9 @@ def baseline():
 
 
 @pytest.fixture(scope="module")
-def images():
+def images(fashion_mnist):
     """Five real Fashion-MNIST test images, model-ready."""
-    try:
-        _, (x_test, _) = load_fashion_mnist(download=False)
-    except DatasetNotFoundError as err:
-        pytest.skip(f"Fashion-MNIST is not available: {err}")
+    _, (x_test, _) = fashion_mnist
     return to_model_input(x_test[:5])
 
 

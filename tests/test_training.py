@@ -8,16 +8,11 @@ import numpy as np
 import pytest
 
 from helpers import models, training
-from helpers.data import DatasetNotFoundError, load_fashion_mnist
 
 
 @pytest.fixture(scope="module")
-def splits():
+def splits(fashion_mnist):
     """The course's splits with a small, class-balanced training set of real images."""
-    try:
-        load_fashion_mnist(download=False)
-    except DatasetNotFoundError as err:
-        pytest.skip(f"Fashion-MNIST is not available: {err}")
     return training.course_splits(train_size=200, seed=0)
 
 

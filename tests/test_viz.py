@@ -13,8 +13,6 @@ import pytest  # noqa: E402
 from helpers import viz  # noqa: E402
 from helpers.data import (  # noqa: E402
     CLASS_NAMES,
-    DatasetNotFoundError,
-    load_fashion_mnist,
     to_model_input,
 )
 
@@ -26,12 +24,9 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def fashion():
+def fashion(fashion_mnist):
     """40 real test images (model-ready) and their labels."""
-    try:
-        _, (x_test, y_test) = load_fashion_mnist(download=False)
-    except DatasetNotFoundError as err:
-        pytest.skip(f"Fashion-MNIST is not available: {err}")
+    _, (x_test, y_test) = fashion_mnist
     return to_model_input(x_test[:40]), y_test[:40]
 
 
