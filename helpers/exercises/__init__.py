@@ -140,6 +140,24 @@ def number(
     return INCORRECT, f"{answer!r} is not it. " + (hints or {}).get("default", "")
 
 
+def classifier_problem(model: Any) -> str | None:
+    """What keeps ``model`` from being a Fashion-MNIST classifier, or None if nothing does.
+
+    A classifier here is a Keras model from (None, 28, 28, 1) images to ten class
+    probabilities (None, 10).
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        return f"Expected a Keras model, got {type(model).__name__}."
+    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
+        return (
+            f"The model maps {model.input_shape} to {model.output_shape}; expected images "
+            "(None, 28, 28, 1) to ten class probabilities (None, 10)."
+        )
+    return None
+
+
 def shape(
     answer: Any, expected: tuple, hints: dict | None = None, why: str = ""
 ) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number
+from helpers.exercises import CORRECT, INCORRECT, classifier_problem, exercise, number
 
 #: Exercise 03.3: the most parameters the small model may have, and the validation
 #: accuracy it must reach.
@@ -77,15 +77,9 @@ def _validation_set() -> tuple[np.ndarray, np.ndarray]:
 
 def judge_small_model(model, x: np.ndarray, y: np.ndarray) -> tuple[str, str]:
     """Exercise 03.3's verdict on ``model`` measured on ``(x, y)``."""
-    import keras
-
-    if not isinstance(model, keras.Model):
-        return INCORRECT, f"Expected a Keras model, got {type(model).__name__}."
-    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
-        return INCORRECT, (
-            f"The model maps {model.input_shape} to {model.output_shape}; expected images "
-            "(None, 28, 28, 1) to ten class probabilities (None, 10)."
-        )
+    problem = classifier_problem(model)
+    if problem:
+        return INCORRECT, problem
     params = model.count_params()
     if params > MAX_PARAMS:
         return INCORRECT, (

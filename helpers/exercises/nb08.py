@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number
+from helpers.exercises import CORRECT, INCORRECT, classifier_problem, exercise, number
 
 #: Exercise 08.3: the most parameters the model may have, how the check trains it
 #: and the validation accuracy it must reach.
@@ -111,11 +111,9 @@ def judge_small_capstone(build, x, y, x_val, y_val) -> tuple[str, str]:
         return INCORRECT, (
             f"Your function returned {type(model).__name__}; expected a compiled Keras model."
         )
-    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
-        return INCORRECT, (
-            f"The model maps {model.input_shape} to {model.output_shape}; expected images "
-            "(None, 28, 28, 1) to ten class probabilities (None, 10)."
-        )
+    problem = classifier_problem(model)
+    if problem:
+        return INCORRECT, problem
     if getattr(model, "optimizer", None) is None:
         return INCORRECT, "The model is not compiled: return models.compile_model(model)."
     params = model.count_params()
