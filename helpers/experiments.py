@@ -63,15 +63,6 @@ _TABLE_COLUMNS = [
 # --------------------------------------------------------------------------- validation
 
 
-def _check_whole(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} is {value!r}; expected a whole number >= {low}")
-    if value < low or (high is not None and value > high):
-        expected = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} is {value!r}; expected a whole number {expected}")
-    return int(value)
-
-
 def _check_split(name: str, split, optional: bool = False) -> Split | None:
     if split is None and optional:
         return None
@@ -130,14 +121,14 @@ def load_splits(
     (the validation set is always the whole split, so that every variant is judged
     on the same 6,000 images).
     """
-    seed = _check_whole("seed", seed, 0)
+    seed = _training._check_whole("seed", seed, 0)
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real):
         raise ValueError(f"val_fraction is {val_fraction!r}; expected a number such as 0.1")
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction is {val_fraction!r}; expected a number between 0 and 1")
     for name, size in (("train_size", train_size), ("test_size", test_size)):
         if size is not None:
-            _check_whole(name, size, 10)
+            _training._check_whole(name, size, 10)
     splits = _training.course_splits(seed=seed, val_fraction=val_fraction)
     x_fit, y_fit = splits.x_train, splits.y_train
     x_test, y_test = splits.x_test, splits.y_test
@@ -255,9 +246,9 @@ def run_experiment(
     train = _check_split("train", train)
     validation = _check_split("validation", validation)
     test = _check_split("test", test, optional=True)
-    epochs = _check_whole("epochs", epochs, 1)
-    batch_size = _check_whole("batch_size", batch_size, 1)
-    seed = _check_whole("seed", seed, 0)
+    epochs = _training._check_whole("epochs", epochs, 1)
+    batch_size = _training._check_whole("batch_size", batch_size, 1)
+    seed = _training._check_whole("seed", seed, 0)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose is {verbose!r}; expected 0, 1 or 2")
 
@@ -476,7 +467,7 @@ def accuracy_vs_shift(
             )
     x = _data.check_images(x, "x")
     y = _data._check_labels(y, len(x), "y")
-    max_shift = _check_whole("max_shift", max_shift, 0, x.shape[2] - 1)
+    max_shift = _training._check_whole("max_shift", max_shift, 0, x.shape[2] - 1)
     directions = _check_names(directions, list(SHIFT_DIRECTIONS), what="directions")
     rows = []
     for shift in range(max_shift + 1):

@@ -344,9 +344,14 @@ def baseline_path() -> Path:
     return models_dir() / BASELINE_FILE
 
 
-def _check_whole(name: str, value: int, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+def _check_whole(name: str, value, low: int, high: int | None = None) -> int:
+    """``value`` as an int, if it is a whole number from ``low`` (to ``high``); else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} is {value!r}; expected a whole number >= {low}")
+    if value < low or (high is not None and value > high):
+        expected = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} is {value!r}; expected a whole number {expected}")
+    return int(value)
 
 
 def baseline_metadata(
