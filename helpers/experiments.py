@@ -428,21 +428,6 @@ def shift_images(x: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
 _PREDICT_BATCH = 500
 
 
-def _predict_classes(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """Predicted labels, computed in batches of one fixed size.
-
-    The last batch is padded, so the model always sees the same input shape: TensorFlow
-    then traces its prediction function once per model instead of once per new
-    remainder size (which makes it warn about retracing).
-    """
-    x = _data.check_images(x, "x")
-    pad = -len(x) % _PREDICT_BATCH
-    if pad:
-        x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
-    probabilities = model.predict(x, batch_size=_PREDICT_BATCH, verbose=0)
-    return np.asarray(probabilities)[: len(x) - pad].argmax(axis=1)
-
-
 def accuracy_vs_shift(
     models: Mapping[str, keras.Model],
     x: np.ndarray,
@@ -478,7 +463,11 @@ def accuracy_vs_shift(
         labels = np.tile(y, len(steps))
         rows.append(
             {
-                name: float((_predict_classes(model, shifted) == labels).mean())
+                name: float(
+                    (
+                        _training.predict(model, shifted, _PREDICT_BATCH).argmax(axis=1) == labels
+                    ).mean()
+                )
                 for name, model in models.items()
             }
         )

@@ -212,3 +212,17 @@ def test_time_budget_leaves_training_alone_within_budget(tiny):
 def test_time_budget_rejects_bad_budgets(seconds):
     with pytest.raises(ValueError, match="seconds is"):
         training.TimeBudget(seconds)
+
+
+def test_predict_pads_the_last_batch_but_returns_one_row_per_image(tiny):
+    x = tiny[0][:5]
+    model = models.baseline_cnn()
+    probabilities = training.predict(model, x, batch_size=2)  # batches of 2, 2 and 1 + 1 pad
+    assert probabilities.shape == (5, 10)
+    np.testing.assert_allclose(probabilities, np.asarray(model(x, training=False)), atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_predict_rejects_bad_batch_sizes(tiny, batch_size):
+    with pytest.raises(ValueError, match="batch_size is"):
+        training.predict(models.baseline_cnn(), tiny[0][:2], batch_size=batch_size)
