@@ -183,16 +183,19 @@ def train(
 def predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Class probabilities, shape (N, 10), without a progress bar (introduced in notebook 03).
 
-    The last batch is padded to ``batch_size``, so the model always sees the same input
-    shape: TensorFlow then traces its prediction function once per model instead of once
-    per new remainder size (which makes it warn about retracing).
+    The images go through the model one batch at a time, the last one padded to
+    ``batch_size``, so the model always sees the same input shape: TensorFlow then
+    traces its prediction function once per model, instead of once per new remainder
+    size or number of steps (which makes it warn about retracing).
     """
     x = check_images(x, "x")
     _check_whole("batch_size", batch_size, 1)
-    pad = -len(x) % batch_size
+    n = len(x)
+    pad = -n % batch_size
     if pad:
         x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))[: len(x) - pad]
+    batches = [model.predict_on_batch(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    return np.concatenate([np.asarray(b) for b in batches])[:n]
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -181,6 +181,11 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
                 kernel_name="python3",
                 progress_bar=False,
                 execution_timeout=CELL_TIMEOUT_S[profile],
+                # What C++ libraries write straight to the process's stderr (TensorFlow's
+                # start-up lines, which TF_CPP_MIN_LOG_LEVEL does not silence) stays out
+                # of the notebooks. ipykernel already skips it under pytest, so the book
+                # and the tests get the same outputs.
+                extra_arguments=["--IPKernelApp.capture_fd_output=False"],
             )
         except Exception as err:  # papermill wraps every cell error
             memory.stop()
