@@ -26,9 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from tools import course
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import course  # noqa: E402
 
 OUT = course.BUILD / "bench"
 PAGE = ROOT / "book" / "speed_results.md"

@@ -1,16 +1,21 @@
 """Helpers for the course "Convolutional neural networks on Fashion-MNIST".
 
-Small modules named for what they do, imported by the notebooks:
+What a notebook teaches, it writes out in full; what later notebooks reuse lives here,
+in small modules by concern, each function naming the notebook that introduces it:
 
-- ``helpers.data``: find, verify, load and prepare Fashion-MNIST (notebook 01)
-- ``helpers.params``: validate a notebook's parameters (notebook 01)
-- ``helpers.models``: the course's model builders (notebook 02)
-- ``helpers.training``: seeded, timed training and evaluation (notebook 03)
-- ``helpers.viz``: image grids, kernels, feature maps, curves, confusion matrix
-- ``helpers.experiments``: controlled experiments over model variants (notebook 05)
+- ``helpers.checks``: the argument checks every module shares
+- ``helpers.data``: find, verify, load and prepare Fashion-MNIST; the course's splits
+- ``helpers.params``: validate a notebook's parameters
+- ``helpers.models``: the course's model builders and tools to look inside a model
+- ``helpers.training``: seeded, timed training and evaluation
+- ``helpers.saving``: save trained models with a record of how they were trained
+- ``helpers.viz``: every plot of the course
+- ``helpers.experiments``: controlled experiments over model variants, and the
+  measurements shipped with the course
 - ``helpers.exercises``: instant feedback on the exercises
 
-Importing ``helpers`` does not import TensorFlow; the modules that need it do.
+Each module imports only those above it in this list. Importing ``helpers`` does not
+import TensorFlow; the modules that need it do.
 """
 
 __version__ = "1.0.0"

@@ -24,18 +24,22 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from helpers import checks
+
 __all__ = [
     "CLASS_NAMES",
+    "Splits",
+    "course_splits",
     "FILES",
     "MIRRORS",
     "ChecksumError",
     "DatasetNotFoundError",
     "IDXFormatError",
-    "check_images",
     "download_file",
     "find_dataset_dir",
     "keras_cache_dir",
@@ -350,17 +354,6 @@ def load_fashion_mnist(
 # --------------------------------------------------------------------------- preprocessing
 
 
-def _check_labels(y: np.ndarray, n: int, name: str = "y") -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"{name} has shape {y.shape}; expected ({n},), one label per image")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name} has dtype {y.dtype}; expected integer class labels 0-9")
-    if n and (y.min() < 0 or y.max() > 9):
-        raise ValueError(f"{name} holds labels from {y.min()} to {y.max()}; expected 0-9")
-    return y
-
-
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """Scale uint8 images to float32 in [0, 1] and add a channel axis (introduced in notebook 01).
 
@@ -381,44 +374,6 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 255.0
 
 
-def check_images(x: np.ndarray, name: str = "x") -> np.ndarray:
-    """Check that ``x`` is a model-ready batch: float, (N, 28, 28, 1), values in [0, 1].
-
-    Introduced in notebook 01; every training and plotting helper calls it.
-    """
-    x = np.asarray(x)
-    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
-        raise ValueError(
-            f"{name} has shape {x.shape}; expected (N, 28, 28, 1). "
-            "Use helpers.data.to_model_input(images) to add the channel axis."
-        )
-    if len(x) == 0:
-        raise ValueError(f"{name} is empty; expected at least one image")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"{name} has dtype {x.dtype}; expected float32 values in [0, 1]. "
-            "Use helpers.data.to_model_input(images) to scale uint8 pixels."
-        )
-    if not np.isfinite(x).all():
-        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise ValueError(
-            f"{name} holds {bad} NaN or infinite values; expected finite values in [0, 1]. "
-            "Check the computation that produced the images."
-        )
-    lo, hi = float(x.min()), float(x.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(
-            f"{name} has values from {lo:g} to {hi:g}; expected [0, 1]. "
-            + (
-                "The images look like they are still in 0-255: divide by 255 or use "
-                "helpers.data.to_model_input()."
-                if hi > 1.0
-                else ""
-            )
-        )
-    return x
-
-
 def stratified_split(
     x: np.ndarray, y: np.ndarray, fraction: float = 0.1, seed: int = 0
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -428,13 +383,8 @@ def stratified_split(
     ``fraction`` of every class, chosen with ``seed``. Used for the validation split.
     """
     x = np.asarray(x)
-    y = _check_labels(y, len(x))
-    if (
-        isinstance(fraction, bool)
-        or not isinstance(fraction, (int, float, np.integer, np.floating))
-        or not 0.0 < fraction < 1.0
-    ):
-        raise ValueError(f"fraction is {fraction!r}; expected a number between 0 and 1, e.g. 0.1")
+    y = checks.labels(y, len(x))
+    checks.number("fraction", fraction, above=0, below=1, example=0.1)
     rng = np.random.default_rng(seed)
     part = []
     for label in np.unique(y):
@@ -460,11 +410,8 @@ def subset(x: np.ndarray, y: np.ndarray, size: int, seed: int = 0) -> tuple[np.n
     remainders); the examples are chosen with ``seed`` and keep their original order.
     """
     x = np.asarray(x)
-    y = _check_labels(y, len(x))
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise ValueError(f"size is {size!r}; expected a whole number of examples")
-    if not 0 < size <= len(y):
-        raise ValueError(f"size is {size}; expected between 1 and {len(y)}, the number available")
+    y = checks.labels(y, len(x))
+    size = checks.whole("size", size, 1, len(y))
     if size == len(y):
         return x, y
     labels, counts = np.unique(y, return_counts=True)
@@ -500,16 +447,9 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    x = check_images(x, "x")
-    y = _check_labels(y, len(x))
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size is {batch_size!r}; expected a positive whole number, e.g. 128"
-        )
+    x = checks.images(x, "x")
+    y = checks.labels(y, len(x))
+    batch_size = checks.whole("batch_size", batch_size, 1, example=128)
     ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
     if cache:
         ds = ds.cache()
@@ -517,3 +457,80 @@ def make_dataset(
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
+
+
+# --------------------------------------------------------------------------- the course's splits
+
+
+@dataclass
+class Splits:
+    """The course's three data sets, ready for a model (introduced in notebook 03).
+
+    Images are float32 in [0, 1] with shape ``(N, 28, 28, 1)``; labels are ints 0-9.
+    ``train``, ``validation`` and ``test`` give each set as an ``(x, y)`` pair.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def train(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_train, y_train)``."""
+        return self.x_train, self.y_train
+
+    @property
+    def validation(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_val, y_val)``, as ``fit(validation_data=...)`` takes it."""
+        return self.x_val, self.y_val
+
+    @property
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_test, y_test)``."""
+        return self.x_test, self.y_test
+
+    def sizes(self) -> dict[str, int]:
+        """The number of images in each set."""
+        return {
+            "training": len(self.y_train),
+            "validation": len(self.y_val),
+            "test": len(self.y_test),
+        }
+
+
+def course_splits(
+    train_size: int | None = None,
+    test_size: int | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    data_dir: str | os.PathLike | None = None,
+) -> Splits:
+    """Load Fashion-MNIST and split it as notebook 01 taught (introduced in notebook 03).
+
+    1. scale the images to float32 in [0, 1] with a channel axis (:func:`to_model_input`);
+    2. hold out ``val_fraction`` of every class of the 60,000 training images as the
+       validation set (:func:`stratified_split`, chosen with ``seed``);
+    3. keep ``train_size`` of the remaining images for training, class-balanced
+       (:func:`subset`; ``None``: all of them, 54,000 with the default fraction);
+    4. keep ``test_size`` of the 10,000 test images, class-balanced (``None``: all).
+
+    The validation set is always the whole held-out split, so that every model of the
+    course is judged on the same images. The one split function of the course.
+    """
+    seed = checks.whole("seed", seed, 0, example=0)
+    checks.number("val_fraction", val_fraction, above=0, high=0.5, example=0.1)
+    (x_all, y_all), (x_test, y_test) = load_fashion_mnist(data_dir)
+    (x_fit, y_fit), (x_val, y_val) = stratified_split(
+        to_model_input(x_all), y_all, fraction=val_fraction, seed=seed
+    )
+    if train_size is not None:
+        checks.whole("train_size", train_size, 1, len(y_fit), example=f"{len(y_fit):,}")
+        x_fit, y_fit = subset(x_fit, y_fit, int(train_size), seed=seed)
+    x_test = to_model_input(x_test)
+    if test_size is not None:
+        checks.whole("test_size", test_size, 1, len(y_test), example=f"{len(y_test):,}")
+        x_test, y_test = subset(x_test, y_test, int(test_size), seed=seed)
+    return Splits(x_fit, y_fit, x_val, y_val, x_test, y_test)

@@ -7,35 +7,33 @@ the number of epochs, the batch size and the optimizer. :func:`run_experiment`
 does exactly that and returns an :class:`ExperimentResult` with a results table,
 the learning curves and the trained models.
 
-The module also holds the plots and tools specific to those experiments: shifting
-images to measure translation sensitivity (notebook 05) and the generalization-gap
-chart (notebook 06).
+The module also holds the tools specific to those experiments: shifting images to
+measure translation sensitivity (notebook 05), and the measured search behind
+notebook 08's recipe (:func:`capstone_search`, from the results shipped with the
+helpers). Their plots are in :mod:`helpers.viz`.
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import data as _data
+from helpers import checks, viz
 from helpers import training as _training
-from helpers import viz as _viz
 
 __all__ = [
     "SHIFT_DIRECTIONS",
     "ExperimentResult",
     "accuracy_vs_shift",
     "architecture_table",
+    "CURVE_COLUMNS",
+    "SEARCH_COLUMNS",
+    "capstone_search",
     "format_seconds",
-    "load_splits",
-    "plot_accuracy_vs_shift",
-    "plot_generalization_gap",
     "run_experiment",
     "shift_images",
 ]
@@ -72,23 +70,9 @@ def _check_split(name: str, split, optional: bool = False) -> Split | None:
             + (f" of length {len(split)}" if isinstance(split, (tuple, list)) else "")
             + "; expected a pair (x, y) of model-ready images and their labels"
         )
-    x = _data.check_images(split[0], f"{name} x")
-    y = _data._check_labels(split[1], len(x), f"{name} y")
+    x = checks.images(split[0], f"{name} x")
+    y = checks.labels(split[1], len(x), f"{name} y")
     return x, y
-
-
-def _check_names(names: Sequence[str], known: Sequence[str], what: str = "variants") -> list[str]:
-    if isinstance(names, str):
-        names = [names]
-    names = list(names)
-    if not names:
-        raise ValueError(f"{what} is empty; expected some of {list(known)}")
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(
-            f"{what} names {unknown} that are not in the experiment; expected some of {list(known)}"
-        )
-    return names
 
 
 def format_seconds(seconds: float) -> str:
@@ -97,56 +81,7 @@ def format_seconds(seconds: float) -> str:
     The tests' output comparison replaces exactly this pattern, so tables and
     messages that show times stay comparable from run to run.
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not seconds >= 0:
-        raise ValueError(f"seconds is {seconds!r}; expected a number >= 0")
-    return f"{float(seconds):.1f} s"
-
-
-# --------------------------------------------------------------------------- data
-
-
-def load_splits(
-    train_size: int | None = None,
-    test_size: int | None = None,
-    val_fraction: float = 0.1,
-    seed: int = 0,
-) -> tuple[Split, Split, Split]:
-    """Training, validation and test sets, model-ready, for an experiment (notebook 05).
-
-    The splits of :func:`helpers.training.course_splits` (notebook 03: a stratified
-    ``val_fraction`` of the training images held out for validation), as the three
-    pairs ``(train, validation, test)`` that :func:`run_experiment` takes, each
-    ``(x, y)`` with ``x`` float32 of shape (N, 28, 28, 1). ``train_size`` and
-    ``test_size``, when given, keep a class-balanced subset of that many images
-    (the validation set is always the whole split, so that every variant is judged
-    on the same 6,000 images).
-    """
-    seed = _training._check_whole("seed", seed, 0)
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real):
-        raise ValueError(f"val_fraction is {val_fraction!r}; expected a number such as 0.1")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction is {val_fraction!r}; expected a number between 0 and 1")
-    for name, size in (("train_size", train_size), ("test_size", test_size)):
-        if size is not None:
-            _training._check_whole(name, size, 10)
-    splits = _training.course_splits(seed=seed, val_fraction=val_fraction)
-    x_fit, y_fit = splits.x_train, splits.y_train
-    x_test, y_test = splits.x_test, splits.y_test
-    if train_size is not None:
-        if train_size > len(y_fit):
-            raise ValueError(
-                f"train_size is {train_size:,}; expected at most {len(y_fit):,}, the number of "
-                f"training images left after holding out {val_fraction:.0%} for validation"
-            )
-        x_fit, y_fit = _data.subset(x_fit, y_fit, int(train_size), seed=seed)
-    if test_size is not None:
-        if test_size > len(y_test):
-            raise ValueError(
-                f"test_size is {test_size:,}; expected at most {len(y_test):,}, the number of "
-                "test images"
-            )
-        x_test, y_test = _data.subset(x_test, y_test, int(test_size), seed=seed)
-    return (x_fit, y_fit), splits.validation, (x_test, y_test)
+    return f"{checks.number('seconds', seconds, 0):.1f} s"
 
 
 # --------------------------------------------------------------------------- experiments
@@ -180,7 +115,7 @@ class ExperimentResult:
         self, metric: str = "val_accuracy", variants: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """One column per variant, one row per epoch, of a recorded metric (notebook 07)."""
-        names = self.variants if variants is None else _check_names(variants, self.variants)
+        names = self.variants if variants is None else checks.names(variants, self.variants, "variants")
         recorded = sorted(self.histories[names[0]])
         if metric not in recorded:
             raise ValueError(
@@ -201,8 +136,8 @@ class ExperimentResult:
         Introduced in notebook 05. ``variants`` selects and orders the runs shown
         (default: all). Returns the matplotlib Figure.
         """
-        names = self.variants if variants is None else _check_names(variants, self.variants)
-        return _viz.learning_curves(
+        names = self.variants if variants is None else checks.names(variants, self.variants, "variants")
+        return viz.learning_curves(
             {n: self.histories[n] for n in names}, metrics=metrics, title=title
         )
 
@@ -246,11 +181,10 @@ def run_experiment(
     train = _check_split("train", train)
     validation = _check_split("validation", validation)
     test = _check_split("test", test, optional=True)
-    epochs = _training._check_whole("epochs", epochs, 1)
-    batch_size = _training._check_whole("batch_size", batch_size, 1)
-    seed = _training._check_whole("seed", seed, 0)
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose is {verbose!r}; expected 0, 1 or 2")
+    epochs = checks.whole("epochs", epochs, 1, example=5)
+    batch_size = checks.whole("batch_size", batch_size, 1, example=128)
+    seed = checks.whole("seed", seed, 0, example=0)
+    checks.choice("verbose", verbose, (0, 1, 2))
 
     rows, histories, trained, results = [], {}, {}, {}
     for name, build in variants.items():
@@ -298,60 +232,6 @@ def run_experiment(
     accuracy_columns = [c for c in table.columns if "accuracy" in c or c.startswith("gap")]
     table[accuracy_columns] = table[accuracy_columns].round(4)
     return ExperimentResult(table=table, histories=histories, models=trained, results=results)
-
-
-def plot_generalization_gap(result: ExperimentResult | pd.DataFrame, title: str | None = None):
-    """Bars of training vs validation accuracy per variant, the gap written above (notebook 06).
-
-    Accepts an :class:`ExperimentResult` or its ``table``. Returns the Figure.
-    """
-    table = result.table if isinstance(result, ExperimentResult) else result
-    if not isinstance(table, pd.DataFrame):
-        raise ValueError(
-            f"result is a {type(result).__name__}; expected an ExperimentResult or its table"
-        )
-    needed = ["train accuracy", "validation accuracy"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing or table.empty:
-        raise ValueError(
-            f"the table has columns {list(table.columns)} and {len(table)} rows; expected rows "
-            f"with the columns {needed}, as run_experiment() produces"
-        )
-    names = [str(n) for n in table.index]
-    positions = np.arange(len(names))
-    width = 0.38
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.5 * len(names) + 1.5), 4.0))
-    ax.bar(
-        positions - width / 2, table["train accuracy"], width, label="training", color="tab:blue"
-    )
-    ax.bar(
-        positions + width / 2,
-        table["validation accuracy"],
-        width,
-        label="validation",
-        color="tab:orange",
-    )
-    pairs = zip(table["train accuracy"], table["validation accuracy"], strict=True)
-    for x, (tr, va) in zip(positions, pairs, strict=True):
-        ax.annotate(
-            f"gap {tr - va:+.3f}",
-            (x, max(tr, va)),
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="center",
-            fontsize=9,
-        )
-    low = float(min(table["train accuracy"].min(), table["validation accuracy"].min()))
-    ax.set_ylim(max(0.0, low - 0.08), 1.04)
-    ax.set_xticks(positions, names)
-    plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
-    ax.set_ylabel("accuracy")
-    ax.set_xlabel("variant")
-    ax.set_title(title or "Training vs validation accuracy after training")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
 
 
 # --------------------------------------------------------------------------- architecture
@@ -408,14 +288,8 @@ def shift_images(x: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
             f"x has shape {x.shape}; expected a non-empty batch (N, H, W) or (N, H, W, C)"
         )
     height, width = x.shape[1], x.shape[2]
-    for name, value, limit in (("dx", dx, width), ("dy", dy, height)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise ValueError(f"{name} is {value!r}; expected a whole number of pixels")
-        if abs(value) >= limit:
-            raise ValueError(
-                f"{name} is {value}; expected a shift smaller than the image ({-limit} < {name} < {limit})"
-            )
-    dx, dy = int(dx), int(dy)
+    dx = checks.whole("dx", dx, 1 - width, width - 1, example=2)
+    dy = checks.whole("dy", dy, 1 - height, height - 1, example=2)
     out = np.zeros_like(x)
     src_rows = slice(max(0, -dy), height - max(0, dy))
     dst_rows = slice(max(0, dy), height - max(0, -dy))
@@ -450,10 +324,10 @@ def accuracy_vs_shift(
             raise ValueError(
                 f"models[{name!r}] is a {type(model).__name__}; expected a keras.Model"
             )
-    x = _data.check_images(x, "x")
-    y = _data._check_labels(y, len(x), "y")
-    max_shift = _training._check_whole("max_shift", max_shift, 0, x.shape[2] - 1)
-    directions = _check_names(directions, list(SHIFT_DIRECTIONS), what="directions")
+    x = checks.images(x, "x")
+    y = checks.labels(y, len(x), "y")
+    max_shift = checks.whole("max_shift", max_shift, 0, x.shape[2] - 1, example=4)
+    directions = checks.names(directions, list(SHIFT_DIRECTIONS), what="directions")
     rows = []
     for shift in range(max_shift + 1):
         steps = [(0, 0)] if shift == 0 else [SHIFT_DIRECTIONS[d] for d in directions]
@@ -475,25 +349,60 @@ def accuracy_vs_shift(
     return table.round(4)
 
 
-def plot_accuracy_vs_shift(table: pd.DataFrame, title: str | None = None):
-    """Plot the table of :func:`accuracy_vs_shift`: accuracy against shift, one line per model.
+# --------------------------------------------------------------------------- shipped results
 
-    Introduced in notebook 05. Returns the Figure.
+#: The columns of the two tables :func:`capstone_search` returns.
+SEARCH_COLUMNS = (
+    "label",
+    "architecture",
+    "widths",
+    "convs_per_block",
+    "augmentation",
+    "batch_size",
+    "learning_rate",
+    "schedule",
+    "epochs",
+    "seed",
+    "parameters",
+    "s_per_epoch",
+    "training_s",
+    "val_accuracy",
+    "chosen",
+)
+CURVE_COLUMNS = ("label", "epoch", "elapsed_s", "val_accuracy")
+
+
+def capstone_search():
+    """The measurements behind notebook 08's recipe, as two pandas DataFrames.
+
+    Introduced in notebook 08. Returns ``(runs, curves)``. ``runs`` has one row per
+    candidate trained during the search (columns :data:`SEARCH_COLUMNS`): its
+    architecture, augmentation, batch size, learning rate and schedule, epochs and seed, its
+    parameter count, the seconds per epoch measured on 54,000 images on an otherwise
+    idle 2-core CPU, the training time that makes (``epochs * s_per_epoch``), its
+    validation accuracy after the last epoch, and whether it is the ``chosen`` recipe.
+    ``curves`` holds the validation accuracy after every epoch of the main candidates
+    (columns :data:`CURVE_COLUMNS`), with the elapsed training time at that epoch.
+
+    The files ship with the helpers (``helpers/results/``), so this works wherever the
+    helpers are installed.
     """
-    if not isinstance(table, pd.DataFrame) or table.empty:
-        raise ValueError(
-            f"table is {type(table).__name__}; expected the non-empty DataFrame returned by "
-            "accuracy_vs_shift()"
-        )
-    fig, ax = plt.subplots(figsize=(6.5, 4.0))
-    markers = "osD^vP*X"
-    for i, name in enumerate(table.columns):
-        ax.plot(table.index, table[name], marker=markers[i % len(markers)], label=str(name))
-    ax.set_xticks(list(table.index))
-    ax.set_xlabel("shift of the test images (pixels, averaged over directions)")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(title or "Accuracy on shifted test images")
-    ax.grid(alpha=0.3)
-    ax.legend(title="model")
-    fig.tight_layout()
-    return fig
+    from importlib import resources
+
+    import pandas as pd
+
+    folder = resources.files("helpers") / "results"
+    tables = []
+    for name, columns in (
+        ("capstone_search.csv", SEARCH_COLUMNS),
+        ("capstone_search_curves.csv", CURVE_COLUMNS),
+    ):
+        with (folder / name).open() as handle:
+            table = pd.read_csv(handle)
+        if tuple(table.columns) != columns:
+            raise ValueError(
+                f"{name} has the columns {list(table.columns)}; expected {list(columns)}. "
+                "Reinstall the course's helpers."
+            )
+        tables.append(table)
+    return tables[0], tables[1]

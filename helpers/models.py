@@ -1,10 +1,11 @@
 """The course's model builders, and tools to look inside a model.
 
-``baseline_cnn`` is introduced in notebook 02 and trained in notebook 03; the
-``pooling``, ``dropout`` and ``batch_norm`` options of :func:`cnn` are the variants
-of notebooks 05-07; :func:`capstone_cnn` is notebook 08's model. Notebook 04 looks
-inside a trained model with :func:`conv_kernels`, :func:`feature_extractor` and
-:func:`layer_outputs`.
+Notebook 02 writes the baseline as a ``keras.Sequential``; :func:`baseline_cnn` is
+that model for the notebooks that reuse it. The ``pooling``, ``dropout`` and
+``batch_norm`` options of :func:`cnn` are the variants of notebooks 05-07;
+:func:`capstone_cnn` is notebook 08's model. Notebook 04 writes a feature extractor
+with ``keras.Model(inputs, outputs)``; :func:`feature_extractor` and
+:func:`layer_outputs` reuse it.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ import keras
 import numpy as np
 from keras import layers
 
-from helpers.data import check_images
+from helpers import checks
 
 __all__ = [
-    "CURVE_COLUMNS",
     "INPUT_SHAPE",
     "NUM_CLASSES",
     "POOLING_CHOICES",
-    "SEARCH_COLUMNS",
+    "architecture",
     "baseline_cnn",
     "capstone_cnn",
-    "capstone_search",
     "cnn",
     "compile_model",
     "conv_kernels",
@@ -48,14 +47,13 @@ STEPS_PER_EXECUTION = 16
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Compile with Adam, sparse categorical cross-entropy and accuracy (introduced in notebook 03).
 
-    ``learning_rate`` may be a number or a Keras learning-rate schedule. Keras runs
-    :data:`STEPS_PER_EXECUTION` steps per call into TensorFlow, which is faster and
-    computes the same weights.
+    Notebook 03 writes this ``model.compile(...)`` call and checks that a model compiled
+    here trains to the same weights. ``learning_rate`` may be a number or a Keras
+    learning-rate schedule. Keras runs :data:`STEPS_PER_EXECUTION` steps per call into
+    TensorFlow, which is faster and computes the same weights.
     """
-    if isinstance(learning_rate, (int, float)) and not 0 < learning_rate <= 1:
-        raise ValueError(
-            f"learning_rate is {learning_rate!r}; expected a number in (0, 1], e.g. 1e-3"
-        )
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        checks.number("learning_rate", learning_rate, above=0, high=1, example=1e-3)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -63,11 +61,6 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Mode
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
-
-
-def _check_rate(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{name} is {value!r}; expected a dropout rate in [0, 1), e.g. 0.25")
 
 
 def cnn(
@@ -79,6 +72,7 @@ def cnn(
     dense_dropout: float = 0.0,
     learning_rate: float = 1e-3,
     name: str = "cnn",
+    compile: bool = True,
 ) -> keras.Model:
     """Build and compile a family of small CNNs around the course's baseline.
 
@@ -93,16 +87,16 @@ def cnn(
 
     With ``batch_norm`` the normalization sits between the convolution (which then
     has no bias, since BN's beta replaces it) and the ReLU. ``conv_dropout`` adds
-    Dropout after each block, ``dense_dropout`` after the dense layer.
+    Dropout after each block, ``dense_dropout`` after the dense layer. With
+    ``compile=False`` the model is returned as built, for the caller to compile.
     """
-    if pooling not in POOLING_CHOICES:
-        raise ValueError(f"pooling is {pooling!r}; expected one of {POOLING_CHOICES}")
-    if not filters or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in filters):
-        raise ValueError(f"filters is {filters!r}; expected a non-empty tuple of positive ints")
-    if isinstance(dense_units, bool) or not isinstance(dense_units, int) or dense_units < 1:
-        raise ValueError(f"dense_units is {dense_units!r}; expected a positive int, e.g. 128")
-    _check_rate("conv_dropout", conv_dropout)
-    _check_rate("dense_dropout", dense_dropout)
+    checks.choice("pooling", pooling, POOLING_CHOICES)
+    filters = checks.positive_ints("filters", filters, "(32, 32)")
+    dense_units = checks.whole("dense_units", dense_units, 1, example=128)
+    checks.flag("batch_norm", batch_norm)
+    checks.rate("conv_dropout", conv_dropout)
+    checks.rate("dense_dropout", dense_dropout)
+    checks.flag("compile", compile)
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs
@@ -126,17 +120,52 @@ def cnn(
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
-    return compile_model(keras.Model(inputs, outputs, name=name), learning_rate)
+    model = keras.Model(inputs, outputs, name=name)
+    return compile_model(model, learning_rate) if compile else model
 
 
-def baseline_cnn(learning_rate: float = 1e-3) -> keras.Model:
-    """The module's baseline CNN, compiled (introduced in notebook 02, trained in notebook 03).
+def baseline_cnn(learning_rate: float = 1e-3, compile: bool = True) -> keras.Model:
+    """The module's baseline CNN, compiled (introduced in notebook 02).
 
-    Conv2D(32, 3x3, relu) -> MaxPooling2D(2) -> Conv2D(32, 3x3, relu) ->
-    MaxPooling2D(2) -> Flatten -> Dense(128, relu) -> Dense(10, softmax); input
-    28x28x1; Adam, sparse categorical cross-entropy, accuracy. 113,386 parameters.
+    Notebook 02 writes it layer by layer as a ``keras.Sequential`` and notebook 03
+    compiles and trains it; this is the same model (a test checks that they agree),
+    for the notebooks that reuse it. Conv2D(32, 3x3, relu) -> MaxPooling2D(2) ->
+    Conv2D(32, 3x3, relu) -> MaxPooling2D(2) -> Flatten -> Dense(128, relu) ->
+    Dense(10, softmax); input 28x28x1; compiled by :func:`compile_model` unless
+    ``compile=False``.
     """
-    return cnn(learning_rate=learning_rate, name="baseline_cnn")
+    return cnn(learning_rate=learning_rate, name="baseline_cnn", compile=compile)
+
+
+#: Layer settings that do not change what a layer computes or how many weights it has.
+_NOT_ARCHITECTURE = {"name", "dtype", "trainable", "build_config", "seed"}
+
+
+def _settings(config):
+    if isinstance(config, dict):
+        return {k: _settings(v) for k, v in sorted(config.items()) if k not in _NOT_ARCHITECTURE}
+    if isinstance(config, (list, tuple)):
+        return [_settings(v) for v in config]
+    return config
+
+
+def architecture(model: keras.Model) -> list[str]:
+    """The model's layers, one line each: class and settings, without names (notebook 02).
+
+    Two models with the same list compute the same function of their weights, whether
+    they were written as ``keras.Sequential`` or with the functional API, and whatever
+    their layers are called: ``architecture(a) == architecture(b)`` is how the course
+    checks that a notebook's model and the helper that reuses it agree. The saved
+    baseline's record holds it too, so that a changed model never loads an old file.
+    """
+    checks.model(model)
+    lines = [f"input {tuple(model.input_shape[1:])}"]
+    for layer in model.layers:
+        if isinstance(layer, layers.InputLayer):
+            continue
+        settings = _settings(layer.get_config())
+        lines.append(f"{type(layer).__name__} {settings}")
+    return lines
 
 
 def conv_layer_names(model: keras.Model) -> list[str]:
@@ -147,20 +176,12 @@ def conv_layer_names(model: keras.Model) -> list[str]:
 _POOLING_LAYERS = (layers.MaxPooling2D, layers.AveragePooling2D)
 
 
-def _check_model(model: keras.Model) -> None:
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model is a {type(model).__name__}; expected a Keras model, "
-            "e.g. helpers.models.baseline_cnn()"
-        )
-
-
 def feature_layer_names(model: keras.Model) -> list[str]:
     """Names of the model's Conv2D and 2-D pooling layers, in order (introduced in notebook 04).
 
     These are the layers whose outputs are feature maps, one 2-D grid per channel.
     """
-    _check_model(model)
+    checks.model(model)
     return [
         layer.name for layer in model.layers if isinstance(layer, (layers.Conv2D, *_POOLING_LAYERS))
     ]
@@ -180,7 +201,7 @@ def conv_kernels(model: keras.Model, layer_name: str) -> np.ndarray:
     baseline, ``(3, 3, 1, 32)`` for ``"conv1"`` and ``(3, 3, 32, 32)`` for ``"conv2"``.
     The biases are left out.
     """
-    _check_model(model)
+    checks.model(model)
     _check_layer_name(model, layer_name, conv_layer_names(model), "Conv2D layer")
     return np.asarray(model.get_layer(layer_name).kernel)
 
@@ -192,7 +213,7 @@ def feature_extractor(model: keras.Model, layer_names: Sequence[str] | None = No
     pooling layer). The new model shares the original's weights; calling it on a
     batch returns a dict ``{layer name: output}``.
     """
-    _check_model(model)
+    checks.model(model)
     valid = [layer.name for layer in model.layers if not isinstance(layer, layers.InputLayer)]
     if layer_names is None:
         layer_names = feature_layer_names(model)
@@ -222,7 +243,7 @@ def _as_batch(images: np.ndarray) -> np.ndarray:
             f"images has shape {np.shape(images)}; expected one image of shape (28, 28) or "
             "(28, 28, 1), or a batch of shape (N, 28, 28, 1)"
         )
-    return check_images(x, "images")
+    return checks.images(x, "images")
 
 
 def layer_outputs(
@@ -240,11 +261,6 @@ def layer_outputs(
     x = _as_batch(images)
     outputs = extractor.predict(x, batch_size=256, verbose=0)
     return {name: np.asarray(outputs[name]) for name in names}
-
-
-def _check_count(name: str, value: int, low: int, example: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} is {value!r}; expected a whole number >= {low}, e.g. {example}")
 
 
 def capstone_cnn(
@@ -270,29 +286,18 @@ def capstone_cnn(
     ``flip`` adds RandomFlip("horizontal"), ``max_shift`` a random translation of up
     to that many pixels. ``learning_rate`` may be a number or a Keras schedule.
     """
-    if (
-        not isinstance(widths, (tuple, list))
-        or not widths
-        or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths)
-    ):
-        raise ValueError(
-            f"widths is {widths!r}; expected a non-empty tuple of positive ints, one per "
-            "block, e.g. (32, 64)"
-        )
+    widths = checks.positive_ints("widths", widths, "(32, 64), one per block")
     if len(widths) > 3:
         raise ValueError(
             f"widths is {widths!r} ({len(widths)} blocks); expected at most 3 blocks: each "
             "halves the 28 x 28 image, and a fourth would leave 1 x 1 feature maps"
         )
-    _check_count("convs_per_block", convs_per_block, 1, "2")
-    _check_count("dense_units", dense_units, 1, "256")
-    _check_count("max_shift", max_shift, 0, "2")
-    if max_shift > 14:
-        raise ValueError(f"max_shift is {max_shift!r}; expected at most 14 pixels, e.g. 2")
-    if not isinstance(flip, bool):
-        raise ValueError(f"flip is {flip!r}; expected True or False")
-    _check_rate("conv_dropout", conv_dropout)
-    _check_rate("dense_dropout", dense_dropout)
+    convs_per_block = checks.whole("convs_per_block", convs_per_block, 1, example=2)
+    dense_units = checks.whole("dense_units", dense_units, 1, example=256)
+    max_shift = checks.whole("max_shift", max_shift, 0, 14, example=2)
+    checks.flag("flip", flip)
+    checks.rate("conv_dropout", conv_dropout)
+    checks.rate("dense_dropout", dense_dropout)
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs
@@ -318,60 +323,3 @@ def capstone_cnn(
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return compile_model(keras.Model(inputs, outputs, name="capstone_cnn"), learning_rate)
-
-
-#: The columns of the two tables :func:`capstone_search` returns.
-SEARCH_COLUMNS = (
-    "label",
-    "architecture",
-    "widths",
-    "convs_per_block",
-    "augmentation",
-    "batch_size",
-    "learning_rate",
-    "schedule",
-    "epochs",
-    "seed",
-    "parameters",
-    "s_per_epoch",
-    "training_s",
-    "val_accuracy",
-    "chosen",
-)
-CURVE_COLUMNS = ("label", "epoch", "elapsed_s", "val_accuracy")
-
-
-def capstone_search():
-    """The measurements behind notebook 08's recipe, as two pandas DataFrames.
-
-    Introduced in notebook 08. Returns ``(runs, curves)``. ``runs`` has one row per
-    candidate trained during the search (columns :data:`SEARCH_COLUMNS`): its
-    architecture, augmentation, batch size, learning rate and schedule, epochs and seed, its
-    parameter count, the seconds per epoch measured on 54,000 images on an otherwise
-    idle 2-core CPU, the training time that makes (``epochs * s_per_epoch``), its
-    validation accuracy after the last epoch, and whether it is the ``chosen`` recipe.
-    ``curves`` holds the validation accuracy after every epoch of the main candidates
-    (columns :data:`CURVE_COLUMNS`), with the elapsed training time at that epoch.
-
-    The files ship with the helpers (``helpers/results/``), so this works wherever the
-    helpers are installed.
-    """
-    from importlib import resources
-
-    import pandas as pd
-
-    folder = resources.files("helpers") / "results"
-    tables = []
-    for name, columns in (
-        ("capstone_search.csv", SEARCH_COLUMNS),
-        ("capstone_search_curves.csv", CURVE_COLUMNS),
-    ):
-        with (folder / name).open() as handle:
-            table = pd.read_csv(handle)
-        if tuple(table.columns) != columns:
-            raise ValueError(
-                f"{name} has the columns {list(table.columns)}; expected {list(columns)}. "
-                "Reinstall the course's helpers."
-            )
-        tables.append(table)
-    return tables[0], tables[1]

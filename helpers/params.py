@@ -1,13 +1,20 @@
 """Validation of notebook parameters (introduced in notebook 01).
 
 Every notebook has one cell tagged ``parameters`` (which papermill overrides) and,
-right after it, a call to :func:`check_params`, so that a bad value such as
-``papermill ... -p EPOCHS -1`` stops the notebook at once with a readable message
-instead of failing deep inside TensorFlow.
+right after it, a call to :func:`check_params` with every one of those parameters, so
+that a bad value such as ``papermill ... -p EPOCHS -1`` stops the notebook at once with
+a readable message instead of failing deep inside TensorFlow. A parameter the notebook
+does not have, such as a misspelled ``-p EPOCH 1``, stops it just as early: papermill
+itself only warns about it, and the run would go on with the defaults.
+
+A rule says what a parameter may be: a whole number or a real number in a range, a
+string from a list of choices, or ``True``/``False`` (``_Rule(bool, ...)``). A new
+parameter name needs one rule in :data:`_RULES`.
 """
 
 from __future__ import annotations
 
+import ast
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -66,10 +73,20 @@ def check_params(**params: Any) -> None:
     """Check notebook parameters against the course's rules.
 
     Raises :class:`ParameterError` naming the parameter, the value received and what
-    is expected. Example::
+    is expected. Pass every parameter of the notebook's ``parameters`` cell: a
+    parameter that papermill was given but that is not among them is refused too
+    (see :func:`injected_names`). Example::
 
         check_params(SEED=SEED, EPOCHS=EPOCHS, TRAIN_SIZE=TRAIN_SIZE, PROFILE=PROFILE)
     """
+    unknown = [name for name in injected_names() if name not in params]
+    if unknown:
+        raise ParameterError(
+            f"This notebook has no parameter {', '.join(unknown)} (papermill was given "
+            + ", ".join(f"-p {name}" for name in unknown)
+            + f"); its parameters are {', '.join(params)}. Check the spelling of the "
+            "-p option given to papermill."
+        )
     problems = []
     for name, value in params.items():
         rule = _RULES.get(name)
@@ -79,7 +96,9 @@ def check_params(**params: Any) -> None:
                 f"parameters are {sorted(_RULES)}. Check the spelling, or add a rule to "
                 "helpers/params.py."
             )
-        ok_type = isinstance(value, rule.kind) and not isinstance(value, bool)
+        ok_type = isinstance(value, rule.kind) and (
+            rule.kind is bool or not isinstance(value, bool)
+        )
         if not ok_type:
             problems.append(
                 f"{name} = {value!r} ({type(value).__name__}); expected {rule.description}"
@@ -101,3 +120,39 @@ def check_params(**params: Any) -> None:
             + "\n  ".join(problems)
             + "\nChange the value in the parameters cell (or the -p option given to papermill)."
         )
+
+
+#: The first line of the cell papermill inserts with the values it was given.
+INJECTED_MARKER = "# Parameters"
+
+
+def injected_names(history: list[str] | None = None) -> list[str]:
+    """The names papermill injected into this notebook's kernel, in order.
+
+    Papermill runs its values as a cell of plain assignments that starts with
+    ``# Parameters``, right after the notebook's own ``parameters`` cell. ``history``
+    is the kernel's input history (IPython's ``In``), read from the running kernel when
+    not given; outside IPython, or in a notebook papermill did not run, there is none
+    and the result is empty.
+    """
+    if history is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return []
+        shell = get_ipython()
+        history = list(shell.user_ns.get("In", [])) if shell is not None else []
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().startswith(INJECTED_MARKER):
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                return []
+            return [
+                target.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            ]
+    return []

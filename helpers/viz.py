@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
-from helpers.data import CLASS_NAMES, _check_labels
+from helpers import checks
+from helpers.data import CLASS_NAMES
 
 __all__ = [
     "DIVERGING",
@@ -33,7 +35,9 @@ __all__ = [
     "kernels_before_after",
     "learning_curves",
     "misclassified",
+    "plot_accuracy_vs_shift",
     "plot_confusion_matrix",
+    "plot_generalization_gap",
 ]
 
 #: Colour map for weights and signed responses: red positive, blue negative, white 0.
@@ -67,8 +71,7 @@ def image_grid(
 ):
     """Show images in a grid with optional per-image titles (introduced in notebook 01)."""
     images = _as_images(images)
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
-        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    n_cols = checks.whole("n_cols", n_cols, 1, example=8)
     if titles is not None and len(titles) != len(images):
         raise ValueError(
             f"titles has {len(titles)} entries; expected one per image ({len(images)})"
@@ -95,7 +98,7 @@ def image_grid(
 def class_examples(images: np.ndarray, labels: np.ndarray, per_class: int = 8, seed: int = 0):
     """A grid with one row per class, labelled with the class names (introduced in notebook 01)."""
     images = _as_images(images)
-    labels = _check_labels(labels, len(images), "labels")
+    labels = checks.labels(labels, len(images), "labels")
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(10, per_class, figsize=(1.0 * per_class + 1.4, 11), squeeze=False)
     for label, name in enumerate(CLASS_NAMES):
@@ -160,8 +163,8 @@ def learning_curves(
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Counts: row = true class, column = predicted class (introduced in notebook 03)."""
-    y_true = _check_labels(y_true, len(np.asarray(y_true)), "y_true")
-    y_pred = _check_labels(y_pred, len(y_true), "y_pred")
+    y_true = checks.labels(y_true, len(np.asarray(y_true)), "y_true")
+    y_pred = checks.labels(y_pred, len(y_true), "y_pred")
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
@@ -196,11 +199,7 @@ def plot_confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, title: str = "
 
 
 def _index(value, name: str, size: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} is {value!r}; expected a whole number from 0 to {size - 1}")
-    if not 0 <= value < size:
-        raise ValueError(f"{name} is {value}; expected a whole number from 0 to {size - 1}")
-    return int(value)
+    return checks.whole(name, value, 0, size - 1)
 
 
 def _indices(values, name: str, size: int) -> list[int]:
@@ -380,15 +379,14 @@ def misclassified(
     class, the predicted class and the probability the model gave it.
     """
     images = _as_images(images)
-    y_true = _check_labels(y_true, len(images), "y_true")
+    y_true = checks.labels(y_true, len(images), "y_true")
     probs = np.asarray(probabilities, dtype=float)
     if probs.shape != (len(images), len(CLASS_NAMES)):
         raise ValueError(
             f"probabilities has shape {probs.shape}; expected ({len(images)}, "
             f"{len(CLASS_NAMES)}), one row of class probabilities per image"
         )
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n is {n!r}; expected a positive whole number")
+    n = checks.whole("n", n, 1, example=18)
     y_pred = probs.argmax(axis=1)
     confidence = probs.max(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)
@@ -415,9 +413,7 @@ def misclassified(
 def _scale_end(weights: np.ndarray, robust: bool, vmax: float | None = None) -> float:
     """The end of a symmetric colour scale: given, the 98th percentile of |w|, or the max."""
     if vmax is not None:
-        if isinstance(vmax, bool) or not isinstance(vmax, (int, float)) or not vmax > 0:
-            raise ValueError(f"vmax is {vmax!r}; expected a positive number")
-        return float(vmax)
+        return checks.number("vmax", vmax, above=0, example=0.5)
     if robust:
         end = float(np.quantile(np.abs(weights), 0.98))
         return end if end > 0 else _limit(weights)
@@ -444,8 +440,7 @@ def kernel_grid(
     """
     k = _check_kernels(kernels)
     channel = _index(channel, "channel", k.shape[2])
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
-        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    n_cols = checks.whole("n_cols", n_cols, 1, example=8)
     vmax = _scale_end(k[:, :, channel, :], robust, vmax)
     n_cols = min(n_cols, k.shape[3])
     n_rows = int(np.ceil(k.shape[3] / n_cols))
@@ -482,8 +477,7 @@ def kernel_channels(
     channels = (
         list(range(k.shape[2])) if channels is None else _indices(channels, "channels", k.shape[2])
     )
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
-        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    n_cols = checks.whole("n_cols", n_cols, 1, example=8)
     chosen = k[:, :, channels, :][:, :, :, filters]
     vmax = _scale_end(chosen, robust)
     n_cols = min(n_cols, len(channels))
@@ -554,8 +548,7 @@ def kernels_before_after(
     if scale not in SCALES:
         raise ValueError(f"scale is {scale!r}; expected one of {SCALES}")
     channel = _index(channel, "channel", b.shape[2])
-    if isinstance(n_cols, bool) or not isinstance(n_cols, int) or n_cols < 1:
-        raise ValueError(f"n_cols is {n_cols!r}; expected a positive int")
+    n_cols = checks.whole("n_cols", n_cols, 1, example=8)
     if scale == "kernel":
         b, a = (k / np.maximum(np.abs(k).max(axis=(0, 1), keepdims=True), 1e-12) for k in (b, a))
     n_cols = min(n_cols, b.shape[3])
@@ -734,4 +727,86 @@ def filter_activations(
             if i == 0:
                 ax.set_title(f"{name}, channel {filter_index}\n{_shape_label(array)}", fontsize=9)
     fig.suptitle(title or f"Channel {filter_index} through the layers")
+    return fig
+
+
+# ------------------------------------------------------------------ notebooks 05-06: experiments
+
+
+def plot_generalization_gap(result, title: str | None = None):
+    """Bars of training vs validation accuracy per variant, the gap written above (notebook 06).
+
+    Accepts a :class:`helpers.experiments.ExperimentResult` or its ``table``. Returns
+    the Figure.
+    """
+    table = getattr(result, "table", result)
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(
+            f"result is a {type(result).__name__}; expected an ExperimentResult or its table"
+        )
+    needed = ["train accuracy", "validation accuracy"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing or table.empty:
+        raise ValueError(
+            f"the table has columns {list(table.columns)} and {len(table)} rows; expected rows "
+            f"with the columns {needed}, as run_experiment() produces"
+        )
+    names = [str(n) for n in table.index]
+    positions = np.arange(len(names))
+    width = 0.38
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.5 * len(names) + 1.5), 4.0))
+    ax.bar(
+        positions - width / 2, table["train accuracy"], width, label="training", color="tab:blue"
+    )
+    ax.bar(
+        positions + width / 2,
+        table["validation accuracy"],
+        width,
+        label="validation",
+        color="tab:orange",
+    )
+    pairs = zip(table["train accuracy"], table["validation accuracy"], strict=True)
+    for x, (tr, va) in zip(positions, pairs, strict=True):
+        ax.annotate(
+            f"gap {tr - va:+.3f}",
+            (x, max(tr, va)),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+        )
+    low = float(min(table["train accuracy"].min(), table["validation accuracy"].min()))
+    ax.set_ylim(max(0.0, low - 0.08), 1.04)
+    ax.set_xticks(positions, names)
+    plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
+    ax.set_ylabel("accuracy")
+    ax.set_xlabel("variant")
+    ax.set_title(title or "Training vs validation accuracy after training")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_shift(table: pd.DataFrame, title: str | None = None):
+    """Plot the table of :func:`accuracy_vs_shift`: accuracy against shift, one line per model.
+
+    Introduced in notebook 05. Returns the Figure.
+    """
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError(
+            f"table is {type(table).__name__}; expected the non-empty DataFrame returned by "
+            "accuracy_vs_shift()"
+        )
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    markers = "osD^vP*X"
+    for i, name in enumerate(table.columns):
+        ax.plot(table.index, table[name], marker=markers[i % len(markers)], label=str(name))
+    ax.set_xticks(list(table.index))
+    ax.set_xlabel("shift of the test images (pixels, averaged over directions)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title or "Accuracy on shifted test images")
+    ax.grid(alpha=0.3)
+    ax.legend(title="model")
+    fig.tight_layout()
     return fig

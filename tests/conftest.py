@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import course  # tools/course.py, importable through pytest's pythonpath (pyproject.toml)
 
-import course  # noqa: E402  (tools/course.py)
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -76,6 +74,18 @@ def fashion_mnist():
         return load_fashion_mnist(download=False)
     except DatasetNotFoundError as err:
         pytest.skip(f"Fashion-MNIST is not available: {err}")
+
+
+@pytest.fixture(scope="session")
+def small_splits(fashion_mnist):
+    """The course's splits of the real data with 200 class-balanced training images.
+
+    Enough to train the baseline for an epoch in about a second; skipped, like
+    ``fashion_mnist``, where the dataset is not available.
+    """
+    from helpers import data
+
+    return data.course_splits(train_size=200, seed=0)
 
 
 @pytest.fixture(scope="session")

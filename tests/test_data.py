@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -381,35 +382,6 @@ def test_to_model_input_rejects_wrong_shapes_and_empty(shape):
         data.to_model_input(np.zeros(shape, np.uint8))
 
 
-def test_check_images_accepts_model_input():
-    x = data.to_model_input(uint8_images())
-    assert data.check_images(x) is not None
-
-
-def test_check_images_flags_floats_still_in_0_255():
-    x = uint8_images()[..., None].astype(np.float32)
-    with pytest.raises(ValueError, match="look like they are still in 0-255") as err:
-        data.check_images(x, "x_train")
-    assert "x_train has values from" in str(err.value) and "expected [0, 1]" in str(err.value)
-
-
-@pytest.mark.parametrize(
-    "x, match",
-    [
-        (np.zeros((2, 28, 28), np.float32), r"shape \(2, 28, 28\); expected \(N, 28, 28, 1\)"),
-        (np.zeros((0, 28, 28, 1), np.float32), "empty"),
-        (np.zeros((2, 28, 28, 1), np.uint8), "dtype uint8; expected float32"),
-        (np.full((2, 28, 28, 1), -0.5, np.float32), "from -0.5"),
-        (np.full((2, 28, 28, 1), np.nan, np.float32), "NaN"),
-        (np.full((2, 28, 28, 1), np.inf, np.float32), "infinite"),
-    ],
-    ids=["no-channel", "empty", "uint8", "negative", "nan", "inf"],
-)
-def test_check_images_errors(x, match):
-    with pytest.raises(ValueError, match=match):
-        data.check_images(x)
-
-
 def balanced(n_per_class: int = 20, classes: int = 10):
     y = np.repeat(np.arange(classes), n_per_class).astype(np.uint8)
     x = np.arange(len(y), dtype=np.int64)  # x[i] == i, so rows are identifiable
@@ -437,7 +409,8 @@ def test_stratified_split_is_seeded():
 @pytest.mark.parametrize("fraction", [0, 0.0, 1, 1.0, -0.1, 1.5, float("nan"), True, "0.1", None])
 def test_stratified_split_rejects_bad_fractions(fraction):
     x, y = balanced(20)
-    with pytest.raises(ValueError, match=r"fraction is .*expected a number between 0 and 1"):
+    text = f"fraction is {fraction!r}; expected a number > 0 and < 1, e.g. 0.1"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
         data.stratified_split(x, y, fraction=fraction)
 
 
@@ -484,22 +457,11 @@ def test_subset_matches_the_stratified_split_where_classes_divide_evenly():
     )
 
 
-@pytest.mark.parametrize(
-    "size, match",
-    [
-        (201, "size is 201; expected between 1 and 200"),
-        (0, "size is 0; expected between 1 and 200"),
-        (-5, "size is -5; expected between 1 and 200"),
-        (10.0, "size is 10.0; expected a whole number"),
-        (2.5, "expected a whole number"),
-        ("10", "size is '10'; expected a whole number"),
-        (True, "size is True; expected a whole number"),
-        (None, "expected a whole number"),
-    ],
-)
-def test_subset_rejects_bad_sizes(size, match):
+@pytest.mark.parametrize("size", [201, 0, -5, 10.0, 2.5, "10", True, None, np.float64(50)])
+def test_subset_rejects_bad_sizes(size):
     x, y = balanced(20)
-    with pytest.raises(ValueError, match=match):
+    text = f"size is {size!r}; expected a whole number from 1 to {len(y)}"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
         data.subset(x, y, size)
 
 
@@ -544,7 +506,8 @@ def test_make_dataset_shuffles_seeded_and_anew_each_epoch(model_input):
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, "8", True, None])
 def test_make_dataset_rejects_bad_batch_sizes(model_input, batch_size):
     x, y = model_input
-    with pytest.raises(ValueError, match=r"batch_size is .*expected a positive whole number"):
+    text = f"batch_size is {batch_size!r}; expected a whole number >= 1, e.g. 128"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
         data.make_dataset(x, y, batch_size=batch_size)
 
 
@@ -556,6 +519,160 @@ def test_make_dataset_rejects_unscaled_images_and_mismatched_labels(model_input)
         data.make_dataset(x * 255, y)
     with pytest.raises(ValueError, match=r"y has shape \(19,\)"):
         data.make_dataset(x, y[:-1])
+
+
+# --------------------------------------------------------------------------- the course's splits
+
+SPLIT_TRAIN, SPLIT_TEST = 200, 50  # 20 training and 5 test images per class
+
+
+@pytest.fixture
+def split_set(tmp_path, monkeypatch):
+    """Four small files of distinct random images; FILES and the expected counts patched."""
+    rng = np.random.default_rng(3)
+    classes = len(data.CLASS_NAMES)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (SPLIT_TRAIN, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte.gz": (np.arange(SPLIT_TRAIN) % classes).astype(np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (SPLIT_TEST, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": (np.arange(SPLIT_TEST) % classes).astype(np.uint8),
+    }
+    directory = tmp_path / "split-set"
+    monkeypatch.setattr(data, "FILES", write_tiny_set(directory, arrays))
+    monkeypatch.setattr(data, "_EXPECTED_COUNTS", {"train": SPLIT_TRAIN, "t10k": SPLIT_TEST})
+    return directory, arrays["train-images-idx3-ubyte.gz"], arrays["t10k-images-idx3-ubyte.gz"]
+
+
+def source_rows(x: np.ndarray, originals: np.ndarray) -> np.ndarray:
+    """For each model-ready image, the row of the uint8 image it was made from."""
+    rows = {image.tobytes(): i for i, image in enumerate(originals)}
+    assert len(rows) == len(originals), "the generated images are distinct"
+    pixels = np.rint(x[..., 0] * 255).astype(np.uint8)
+    return np.array([rows[image.tobytes()] for image in pixels])
+
+
+def per_class(y: np.ndarray) -> list[int]:
+    return np.bincount(y, minlength=len(data.CLASS_NAMES)).tolist()
+
+
+def assert_model_ready(splits: data.Splits) -> None:
+    for x, y in (splits.train, splits.validation, splits.test):
+        assert x.dtype == np.float32 and x.shape[1:] == (28, 28, 1) and len(x) == len(y)
+        assert 0.0 <= x.min() and x.max() <= 1.0
+        assert np.issubdtype(y.dtype, np.integer)
+
+
+def test_course_splits_hold_out_a_stratified_validation_set(split_set):
+    directory, train_images, test_images = split_set
+    splits = data.course_splits(seed=0, data_dir=directory)
+    held_out = SPLIT_TRAIN // 10  # the default val_fraction, 0.1
+    assert splits.sizes() == {
+        "training": SPLIT_TRAIN - held_out,
+        "validation": held_out,
+        "test": SPLIT_TEST,
+    }
+    assert_model_ready(splits)
+    classes = len(data.CLASS_NAMES)
+    assert per_class(splits.y_val) == [held_out // classes] * classes
+    assert per_class(splits.y_train) == [(SPLIT_TRAIN - held_out) // classes] * classes
+    # training and validation partition the training images; the test set is all of t10k
+    fit, val = source_rows(splits.x_train, train_images), source_rows(splits.x_val, train_images)
+    assert sorted([*fit, *val]) == list(range(SPLIT_TRAIN))
+    np.testing.assert_array_equal(splits.x_train, data.to_model_input(train_images[fit]))
+    np.testing.assert_array_equal(splits.y_train, fit % classes)
+    np.testing.assert_array_equal(splits.y_val, val % classes)
+    np.testing.assert_array_equal(splits.x_test, data.to_model_input(test_images))
+    np.testing.assert_array_equal(splits.y_test, np.arange(SPLIT_TEST) % classes)
+
+
+def test_splits_give_each_set_as_a_pair(split_set):
+    splits = data.course_splits(data_dir=split_set[0])
+    for pair, (x, y) in (
+        (splits.train, (splits.x_train, splits.y_train)),
+        (splits.validation, (splits.x_val, splits.y_val)),
+        (splits.test, (splits.x_test, splits.y_test)),
+    ):
+        assert isinstance(pair, tuple) and len(pair) == 2
+        assert pair[0] is x and pair[1] is y
+    assert splits.sizes() == {
+        "training": len(splits.y_train),
+        "validation": len(splits.y_val),
+        "test": len(splits.y_test),
+    }
+
+
+def test_course_splits_sizes_keep_balanced_subsets_and_the_whole_validation_set(split_set):
+    directory, train_images, test_images = split_set
+    full = data.course_splits(seed=0, data_dir=directory)
+    small = data.course_splits(train_size=30, test_size=20, seed=0, data_dir=directory)
+    assert small.sizes() == {"training": 30, "validation": full.sizes()["validation"], "test": 20}
+    classes = len(data.CLASS_NAMES)
+    assert per_class(small.y_train) == [30 // classes] * classes
+    assert per_class(small.y_test) == [20 // classes] * classes
+    np.testing.assert_array_equal(small.x_val, full.x_val)
+    np.testing.assert_array_equal(small.y_val, full.y_val)
+    assert set(source_rows(small.x_train, train_images)) <= set(
+        source_rows(full.x_train, train_images)
+    )
+    assert set(source_rows(small.x_test, test_images)) <= set(range(SPLIT_TEST))
+
+
+def test_course_splits_are_seeded(split_set):
+    directory, train_images, _ = split_set
+    first = data.course_splits(train_size=50, seed=4, data_dir=directory)
+    again = data.course_splits(train_size=50, seed=4, data_dir=directory)
+    other = data.course_splits(train_size=50, seed=5, data_dir=directory)
+    for a, b in zip(
+        (*first.train, *first.validation, *first.test),
+        (*again.train, *again.validation, *again.test),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert set(source_rows(first.x_val, train_images)) != set(
+        source_rows(other.x_val, train_images)
+    )
+
+
+def test_course_splits_hold_out_up_to_half(split_set):
+    splits = data.course_splits(val_fraction=0.5, data_dir=split_set[0])
+    assert splits.sizes() == {
+        "training": SPLIT_TRAIN // 2,
+        "validation": SPLIT_TRAIN // 2,
+        "test": SPLIT_TEST,
+    }
+
+
+@pytest.mark.parametrize(
+    "fraction", [0, 0.0, 0.51, 0.6, 1, 1.5, -0.1, float("nan"), True, "0.1", None]
+)
+def test_course_splits_reject_bad_validation_fractions_before_loading(fraction):
+    """Checked first: no data is needed (none is available here) to hear about it."""
+    text = f"val_fraction is {fraction!r}; expected a number > 0 and <= 0.5, e.g. 0.1"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        data.course_splits(val_fraction=fraction)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "0", None])
+def test_course_splits_reject_bad_seeds_before_loading(seed):
+    with pytest.raises(
+        ValueError, match=f"^{re.escape(f'seed is {seed!r}; expected a whole number >= 0')}"
+    ):
+        data.course_splits(seed=seed)
+
+
+@pytest.mark.parametrize("size", [0, -3, SPLIT_TRAIN, 2.5, 10.0, "10", True])
+def test_course_splits_reject_impossible_training_sizes(split_set, size):
+    left = SPLIT_TRAIN - SPLIT_TRAIN // 10  # after holding out the validation set
+    text = f"train_size is {size!r}; expected a whole number from 1 to {left}, e.g. {left:,}"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        data.course_splits(train_size=size, data_dir=split_set[0])
+
+
+@pytest.mark.parametrize("size", [0, SPLIT_TEST + 1, 2.5, False])
+def test_course_splits_reject_impossible_test_sizes(split_set, size):
+    text = f"test_size is {size!r}; expected a whole number from 1 to {SPLIT_TEST}, e.g. {SPLIT_TEST:,}"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        data.course_splits(test_size=size, data_dir=split_set[0])
 
 
 # --------------------------------------------------------------------------- the real data
@@ -606,3 +723,58 @@ def test_real_fashion_mnist_matches_keras(tmp_path, monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR")
     monkeypatch.setenv("KERAS_HOME", str(home))
     assert data.find_dataset_dir(download=False) == cache
+
+
+# --------------------------------------------------------------------------- the real splits
+
+needs_real_data = pytest.mark.skipif(
+    not REAL_DIR, reason="FASHION_MNIST_DIR is not set (make test sets it)"
+)
+
+
+@pytest.fixture(scope="module")
+def real_splits():
+    """The course's splits of the real data, 200 training images (FASHION_MNIST_DIR)."""
+    return data.course_splits(train_size=200, seed=0, data_dir=REAL_DIR)
+
+
+@needs_real_data
+def test_course_splits_of_the_real_data_sizes_and_format(real_splits):
+    assert real_splits.sizes() == {"training": 200, "validation": 6000, "test": 10000}
+    assert_model_ready(real_splits)
+    assert per_class(real_splits.y_train) == [20] * 10
+    assert per_class(real_splits.y_val) == [600] * 10
+    x_val, y_val = real_splits.validation
+    assert x_val is real_splits.x_val and y_val is real_splits.y_val
+
+
+@needs_real_data
+def test_course_splits_without_a_size_keep_all_54000(real_splits):
+    full = data.course_splits(seed=0, data_dir=REAL_DIR)
+    assert full.sizes() == {"training": 54000, "validation": 6000, "test": 10000}
+    np.testing.assert_array_equal(full.y_val, real_splits.y_val)
+    np.testing.assert_array_equal(full.x_val, real_splits.x_val)
+
+
+@needs_real_data
+def test_course_splits_of_the_real_data_with_both_sizes():
+    splits = data.course_splits(train_size=500, test_size=200, seed=0, data_dir=REAL_DIR)
+    assert splits.x_train.shape == (500, 28, 28, 1) and splits.x_train.dtype == np.float32
+    assert splits.x_val.shape == (6000, 28, 28, 1) and splits.x_test.shape == (200, 28, 28, 1)
+    assert per_class(splits.y_train) == [50] * 10
+    assert per_class(splits.y_test) == [20] * 10
+
+
+@needs_real_data
+@pytest.mark.parametrize("size", [0, 54_001, 60_000, 2.5, True])
+def test_course_splits_of_the_real_data_reject_impossible_sizes(size):
+    text = f"train_size is {size!r}; expected a whole number from 1 to 54000, e.g. 54,000"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        data.course_splits(train_size=size, seed=0, data_dir=REAL_DIR)
+
+
+@needs_real_data
+def test_course_splits_of_the_real_data_reject_a_test_set_larger_than_10000():
+    text = "test_size is 20000; expected a whole number from 1 to 10000, e.g. 10,000"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        data.course_splits(test_size=20_000, data_dir=REAL_DIR)

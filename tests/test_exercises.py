@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
-from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, registered
+from helpers import models
+from helpers.exercises import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    check,
+    reference_model,
+    registered,
+)
 
 
 def test_unknown_exercise_lists_the_known_ones():
@@ -34,6 +44,19 @@ def test_a_function_still_raising_not_implemented_is_unattempted():
         raise NotImplementedError
 
     assert check("01.4", todo).status == NOT_ATTEMPTED
+
+
+def test_reference_models_are_built_once_and_leave_the_random_state_alone():
+    """Checks read numbers from models they build; that must not change a notebook's run."""
+    random.seed(1)
+    np.random.seed(1)
+    expected = random.random(), np.random.random()
+    random.seed(1)
+    np.random.seed(1)
+    model = reference_model("cnn", dense_units=7)
+    assert (random.random(), np.random.random()) == expected
+    assert reference_model("cnn", dense_units=7) is model
+    assert model.count_params() == models.cnn(dense_units=7).count_params()
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,18 @@
-"""The exercise checks of notebooks 02-04: right answers, typical wrong ones, unattempted."""
+"""The exercise checks of notebooks 02-04: right answers, typical wrong ones, unattempted.
+
+Answers and hints that come from a model (parameter counts, shapes) are computed here
+from the model itself, so these tests follow the models and fail if a check does not.
+"""
 
 from __future__ import annotations
 
+import math
+
+import keras
 import numpy as np
 import pytest
 
-from helpers import models, training
+from helpers import data, models, training
 from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb03
 
 IDS = ["02.1", "02.2", "02.3", "02.4", "03.1", "03.2", "03.3", "04.1", "04.2", "04.3"]
@@ -31,6 +38,18 @@ def feedback(exercise, answer, status, hint=""):
     return result
 
 
+def computed(exercise, values, answer, status, hint):
+    """Check an answer named by a key of ``values`` (else given as is), with a hint to format."""
+    if isinstance(answer, str) and answer in values:
+        answer = values[answer]
+    return feedback(exercise, answer, status, hint.format(**values))
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return models.baseline_cnn()
+
+
 # ----------------------------------------------------------------- notebook 02
 
 
@@ -52,19 +71,39 @@ def test_02_1_output_size(answer, status, hint):
     feedback("02.1", answer, status, hint)
 
 
+@pytest.fixture(scope="module")
+def conv_02_2(baseline):
+    """Conv2D(64, 3) on 32 channels, as Keras counts it, and the typical wrong answers."""
+    layer = keras.layers.Conv2D(64, 3)
+    layer.build((None, 28, 28, 32))
+    one_channel = keras.layers.Conv2D(64, 3)
+    one_channel.build((None, 28, 28, 1))
+    weights = math.prod(layer.kernel.shape)
+    conv2 = baseline.get_layer("conv2")
+    return {
+        "right": layer.count_params(),
+        "weights": f"{weights:,}",
+        "no_biases": weights,
+        "one_channel": one_channel.count_params(),
+        "one_kernel_per_filter": 3 * 3 * 64,
+        "baseline_conv2": conv2.count_params(),
+        "baseline_filters": conv2.filters,
+    }
+
+
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (18_496, CORRECT, "18,432 weights + 64 biases"),
-        (18_432, INCORRECT, "biases"),
-        (640, INCORRECT, "1 input channel"),
-        (576, INCORRECT, "one kernel per filter"),
-        (9_248, INCORRECT, "32 filters"),
+        ("right", CORRECT, "{weights} weights + 64 biases"),
+        ("no_biases", INCORRECT, "biases"),
+        ("one_channel", INCORRECT, "1 input channel"),
+        ("one_kernel_per_filter", INCORRECT, "one kernel per filter"),
+        ("baseline_conv2", INCORRECT, "the baseline's conv2 with {baseline_filters} filters"),
         (1000, INCORRECT, "k · k · C_in · F"),
     ],
 )
-def test_02_2_conv_parameters(answer, status, hint):
-    feedback("02.2", answer, status, hint)
+def test_02_2_conv_parameters(conv_02_2, answer, status, hint):
+    computed("02.2", conv_02_2, answer, status, hint)
 
 
 def _valid(image, kernel):
@@ -170,11 +209,10 @@ def test_03_2_per_class_from_confusion(fn, status, hint):
 @pytest.fixture(scope="module")
 def small_real_set(fashion_mnist):
     """300 real training images, class-balanced, model-ready."""
-    splits = training.course_splits(train_size=300, seed=0)
-    return splits.x_train, splits.y_train
+    return data.course_splits(train_size=300, seed=0).train
 
 
-def test_03_3_correct_when_small_and_accurate(small_real_set):
+def test_03_3_correct_when_small_and_accurate(small_real_set, baseline):
     """A small model that fits its images: judged on those images, it passes."""
     x, y = small_real_set
     training.set_seed(0)
@@ -182,7 +220,9 @@ def test_03_3_correct_when_small_and_accurate(small_real_set):
     training.train(small, x, y, epochs=40, batch_size=32, verbose=0)
     status, message = nb03.judge_small_model(small, x, y)
     assert status == CORRECT, message
-    assert "22,554 parameters" in message
+    params, baseline_params = small.count_params(), baseline.count_params()
+    assert f"{params:,} parameters" in message
+    assert f"{params / baseline_params:.0%} of the baseline's {baseline_params:,}" in message
 
 
 def test_03_3_untrained_model_is_about_chance(small_real_set):
@@ -192,10 +232,31 @@ def test_03_3_untrained_model_is_about_chance(small_real_set):
     assert status == INCORRECT and "has the model been trained" in message
 
 
-def test_03_3_too_many_parameters(small_real_set):
+def test_03_3_too_many_parameters(small_real_set, baseline):
     x, y = small_real_set
-    status, message = nb03.judge_small_model(models.baseline_cnn(), x, y)
-    assert status == INCORRECT and "113,386 parameters" in message and "dense_units" in message
+    status, message = nb03.judge_small_model(baseline, x, y)
+    assert status == INCORRECT and "dense_units" in message
+    assert f"{baseline.count_params():,} parameters" in message
+
+
+def test_03_3_is_measured_on_the_course_validation_set(monkeypatch):
+    """The check uses data.course_splits(seed=0).validation, the course's one split."""
+    calls = []
+    x_val, y_val = np.zeros((2, 28, 28, 1), np.float32), np.array([3, 7])
+
+    def fake_splits(*args, **kwargs):
+        calls.append((args, kwargs))
+        empty = np.zeros((0, 28, 28, 1), np.float32), np.zeros(0, int)
+        return data.Splits(*empty, x_val, y_val, *empty)
+
+    monkeypatch.setattr(data, "course_splits", fake_splits)
+    nb03._validation_set.cache_clear()
+    try:
+        got = nb03._validation_set()
+    finally:
+        nb03._validation_set.cache_clear()
+    assert got[0] is x_val and got[1] is y_val
+    assert len(calls) == 1 and calls[0][1].get("seed", 0) == 0 and not calls[0][0]
 
 
 def test_03_3_not_accurate_enough(small_real_set):
@@ -224,49 +285,118 @@ def test_03_3_rejects_a_model_with_the_wrong_input_or_output():
 # ----------------------------------------------------------------- notebook 04
 
 
+@pytest.fixture(scope="module")
+def kernels_04_1(baseline):
+    """conv2's kernel shape as the notebook reads it, and the typical wrong answers."""
+    k, _, c_in, f = right = models.conv_kernels(baseline, "conv2").shape
+    return {
+        "right": right,
+        "right_list": list(right),
+        "c_in": c_in,
+        "conv1": models.conv_kernels(baseline, "conv1").shape,
+        "filters_first": (f, k, k, c_in),
+        "no_filters_axis": (k, k, c_in),
+        "channels_first": (f, c_in, k, k),
+        "twice_the_channels": (k, k, 2 * c_in, f),
+    }
+
+
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        ((3, 3, 32, 32), CORRECT, "32 input channels"),
-        ([3, 3, 32, 32], CORRECT, ""),
-        ((3, 3, 1, 32), INCORRECT, "conv1's shape"),
-        ((32, 3, 3, 32), INCORRECT, "filters last"),
-        ((3, 3, 32), INCORRECT, "filters axis"),
-        ((32, 32, 3, 3), INCORRECT, "(height, width, input channels, filters)"),
-        ((3, 3, 64, 32), INCORRECT, "kernel height"),
+        ("right", CORRECT, "each of the {c_in} input channels"),
+        ("right_list", CORRECT, ""),
+        ("conv1", INCORRECT, "conv1's shape"),
+        ("filters_first", INCORRECT, "filters last"),
+        ("no_filters_axis", INCORRECT, "filters axis"),
+        ("channels_first", INCORRECT, "(height, width, input channels, filters)"),
+        ("twice_the_channels", INCORRECT, "kernel height"),
         (32, INCORRECT, "Expected a shape"),
     ],
 )
-def test_04_1_conv2_kernel_shape(answer, status, hint):
-    feedback("04.1", answer, status, hint)
+def test_04_1_conv2_kernel_shape(kernels_04_1, answer, status, hint):
+    computed("04.1", kernels_04_1, answer, status, hint)
+
+
+@pytest.fixture(scope="module")
+def maps_04_2(baseline):
+    """The sizes of conv1's and pool1's real outputs for one image, as the notebook gets them."""
+    maps = models.layer_outputs(baseline, np.zeros((28, 28, 1), np.float32), ["conv1", "pool1"])
+    _, h, w, c = maps["conv1"].shape
+    in_h, in_w, _ = baseline.input_shape[1:]
+    return {
+        "right": maps["conv1"][0].size,
+        "h": h,
+        "w": w,
+        "c": c,
+        "same_padding": in_h * in_w * c,
+        "after_pooling": maps["pool1"][0].size,
+        "one_map": h * w,
+        "parameters": baseline.get_layer("conv1").count_params(),
+        "pixels": in_h * in_w,
+    }
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (21_632, CORRECT, "26 × 26 × 32"),
-        (25_088, INCORRECT, "'same' padding"),
-        (5_408, INCORRECT, "after pooling"),
-        (676, INCORRECT, "one feature map"),
-        (320, INCORRECT, "parameters"),
-        (784, INCORRECT, "one 26 × 26 map per filter"),
+        ("right", CORRECT, "{h} × {w} × {c}"),
+        ("same_padding", INCORRECT, "'same' padding"),
+        ("after_pooling", INCORRECT, "after pooling"),
+        ("one_map", INCORRECT, "one feature map"),
+        ("parameters", INCORRECT, "parameters"),
+        ("pixels", INCORRECT, "one {h} × {w} map per filter"),
     ],
 )
-def test_04_2_conv1_output_values(answer, status, hint):
-    feedback("04.2", answer, status, hint)
+def test_04_2_conv1_output_values(maps_04_2, answer, status, hint):
+    computed("04.2", maps_04_2, answer, status, hint)
+
+
+def receptive_fields(model):
+    """Walk the layers: each adds (window - 1) × (distance between its inputs, in pixels)."""
+    fields, field, step = {}, 1, 1
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            size, stride = layer.kernel_size[0], layer.strides[0]
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            size, stride = layer.pool_size[0], layer.strides[0]
+        else:
+            continue
+        field += (size - 1) * step
+        step *= stride
+        fields[layer.name] = field
+    return fields
+
+
+@pytest.fixture(scope="module")
+def fields_04_3(baseline):
+    fields = receptive_fields(baseline)
+    k1 = baseline.get_layer("conv1").kernel_size[0]
+    k2 = baseline.get_layer("conv2").kernel_size[0]
+    right = fields["conv2"]
+    return {
+        "right": right,
+        "k1": k1,
+        "conv1_span": right - (k1 - 1),
+        "edge": k1 - 1,
+        "unpooled": receptive_fields(models.cnn(pooling="none"))["conv2"],
+        "kernel_values": k2 * k2,
+        "pool2": fields["pool2"],
+        "pool1": fields["pool1"],
+    }
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (8, CORRECT, "6 + 3 - 1 = 8"),
-        (5, INCORRECT, "without pooling"),
-        (9, INCORRECT, "width of the image patch"),
-        (10, INCORRECT, "pool2"),
-        (6, INCORRECT, "add the 2 extra pixels"),
-        (4, INCORRECT, "pool1's receptive field"),
+        ("right", CORRECT, "{conv1_span} + {k1} - 1 = {right}"),
+        ("unpooled", INCORRECT, "without pooling"),
+        ("kernel_values", INCORRECT, "width of the image patch"),
+        ("pool2", INCORRECT, "pool2"),
+        ("conv1_span", INCORRECT, "add the {edge} extra pixels"),
+        ("pool1", INCORRECT, "pool1's receptive field"),
         (28, INCORRECT, "Work outwards"),
     ],
 )
-def test_04_3_receptive_field(answer, status, hint):
-    feedback("04.3", answer, status, hint)
+def test_04_3_receptive_field(fields_04_3, answer, status, hint):
+    computed("04.3", fields_04_3, answer, status, hint)

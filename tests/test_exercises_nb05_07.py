@@ -1,10 +1,18 @@
-"""The exercise checks of notebooks 05 (pooling), 06 (dropout) and 07 (batch normalization)."""
+"""The exercise checks of notebooks 05 (pooling), 06 (dropout) and 07 (batch normalization).
+
+Answers and hints that come from a model (parameter counts, shapes) are computed here
+from the model itself, so these tests follow the models and fail if a check does not.
+"""
 
 from __future__ import annotations
 
+import math
+
+import keras
 import numpy as np
 import pytest
 
+from helpers import models
 from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, registered
 
 EXERCISES = ["05.1", "05.2", "05.3", "06.1", "06.2", "06.3", "07.1", "07.2", "07.3"]
@@ -34,24 +42,59 @@ def expect(exercise, answer, status, hint=""):
     assert hint in feedback.message, feedback
 
 
+def computed(exercise, values, answer, status, hint):
+    """Check an answer named by a key of ``values`` (else given as is), with a hint to format."""
+    if isinstance(answer, str) and answer in values:
+        answer = values[answer]
+    expect(exercise, answer, status, hint.format(**values))
+
+
+def out_shape(model, name, which="output"):
+    return tuple(int(v) for v in getattr(model.get_layer(name), which).shape[1:])
+
+
+@pytest.fixture(scope="module")
+def unpooled():
+    """Notebook 05's variant without down-sampling."""
+    return models.cnn(pooling="none")
+
+
 # --------------------------------------------------------------------------- 05
+
+
+@pytest.fixture(scope="module")
+def shapes_05_1(unpooled):
+    """The output of the baseline's first pooling, as Keras computes it, and wrong answers."""
+    conv1 = out_shape(models.baseline_cnn(), "conv1")
+    h_in, _, c = conv1
+    right = tuple(keras.layers.MaxPooling2D(2).compute_output_shape((None, *conv1))[1:])
+    return {
+        "right": right,
+        "right_list": list(right),
+        "h_in": h_in,
+        "conv1": conv1,
+        "half_the_channels": (*right[:2], c // 2),
+        "second_conv": out_shape(unpooled, "conv2"),
+        "cropped": ((h_in - 2) // 2, (h_in - 2) // 2, c),
+        "no_channels": right[:2],
+    }
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        ((13, 13, 32), CORRECT, "26 / 2"),
-        ([13, 13, 32], CORRECT, ""),
-        ((26, 26, 32), INCORRECT, "That is the input"),
-        ((13, 13, 16), INCORRECT, "channel"),
-        ((24, 24, 32), INCORRECT, "convolution"),
-        ((12, 12, 32), INCORRECT, "border"),
-        ((13, 13), INCORRECT, "(height, width, channels)"),
+        ("right", CORRECT, "{h_in} / 2"),
+        ("right_list", CORRECT, ""),
+        ("conv1", INCORRECT, "That is the input"),
+        ("half_the_channels", INCORRECT, "channel"),
+        ("second_conv", INCORRECT, "convolution"),
+        ("cropped", INCORRECT, "border"),
+        ("no_channels", INCORRECT, "(height, width, channels)"),
         (13, INCORRECT, "Expected a shape"),
     ],
 )
-def test_05_1_pooled_shape(answer, status, hint):
-    expect("05.1", answer, status, hint)
+def test_05_1_pooled_shape(shapes_05_1, answer, status, hint):
+    computed("05.1", shapes_05_1, answer, status, hint)
 
 
 def _max_pool(a):
@@ -103,20 +146,49 @@ def test_05_2_max_pool(fn, status, hint):
     expect("05.2", fn, status, hint)
 
 
+@pytest.fixture(scope="module")
+def dense_05_3(unpooled):
+    """The Dense layer of the variant without pooling, as Keras counts it, and wrong answers."""
+    dense = unpooled.get_layer("dense")
+    units = dense.units
+    h, w, c = out_shape(unpooled, "conv2")
+    h1, w1, _ = out_shape(unpooled, "conv1")
+    right = dense.count_params()
+    return {
+        "right": right,
+        "right_text": str(right),
+        "right_formatted": f"{right:,}",
+        "no_bias": math.prod(dense.kernel.shape),
+        "pooled": models.cnn().get_layer("dense").count_params(),
+        "one_channel": h * w * units + units,
+        "conv1_maps": h1 * w1 * c * units + units,
+        "shrink": f"{h1} × {w1} to {h} × {w}",
+        "in_h": unpooled.input_shape[1],
+        "h1": h1,
+    }
+
+
+def test_05_3_right_answer_is_the_flattened_maps_times_the_units(dense_05_3, unpooled):
+    """Worked out from the shapes, as the question asks, the answer is what Keras counts."""
+    h, w, c = out_shape(unpooled, "flatten", "input")
+    units = unpooled.get_layer("dense").units
+    expect("05.3", h * w * c * units + units, CORRECT, dense_05_3["right_formatted"])
+
+
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (2_359_424, CORRECT, "2,359,424"),
-        (24 * 24 * 32 * 128, INCORRECT, "bias"),
-        (102_528, INCORRECT, "pooled baseline"),
-        (73_856, INCORRECT, "every channel"),
-        (26 * 26 * 32 * 128 + 128, INCORRECT, "24 × 24"),
-        (1000, INCORRECT, "28 → 26"),
-        ("2359424", INCORRECT, "Expected a number"),
+        ("right", CORRECT, "{right_formatted}"),
+        ("no_bias", INCORRECT, "bias"),
+        ("pooled", INCORRECT, "pooled baseline"),
+        ("one_channel", INCORRECT, "every channel"),
+        ("conv1_maps", INCORRECT, "shrinks {shrink}"),
+        (1000, INCORRECT, "{in_h} → {h1}"),
+        ("right_text", INCORRECT, "Expected a number"),
     ],
 )
-def test_05_3_dense_parameters(answer, status, hint):
-    expect("05.3", answer, status, hint)
+def test_05_3_dense_parameters(dense_05_3, answer, status, hint):
+    computed("05.3", dense_05_3, answer, status, hint)
 
 
 # --------------------------------------------------------------------------- 06
@@ -177,30 +249,55 @@ def test_06_2_dropout_function(fn, status, hint):
     expect("06.2", fn, status, hint)
 
 
-@pytest.mark.parametrize(
-    ("answer", "status", "hint"),
-    [(0, CORRECT, "no weights"), (128, INCORRECT, "Param #"), (0.5, INCORRECT, "learns nothing")],
-)
-def test_06_3_dropout_parameters(answer, status, hint):
-    expect("06.3", answer, status, hint)
-
-
-# --------------------------------------------------------------------------- 07
+@pytest.fixture(scope="module")
+def dropout_06_3():
+    layer = models.cnn(dense_dropout=0.5).get_layer("drop_dense")
+    return {"right": sum(math.prod(w.shape) for w in layer.trainable_weights)}
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (128, CORRECT, "64 trainable"),
-        (64, INCORRECT, "moving mean"),
-        (32, INCORRECT, "more than one"),
-        (4, INCORRECT, "32 channels"),
-        (2, INCORRECT, "one entry per channel"),
+        ("right", CORRECT, "no weights"),
+        (128, INCORRECT, "Param #"),
+        (0.5, INCORRECT, "learns nothing"),
+    ],
+)
+def test_06_3_dropout_parameters(dropout_06_3, answer, status, hint):
+    computed("06.3", dropout_06_3, answer, status, hint)
+
+
+# --------------------------------------------------------------------------- 07
+
+
+@pytest.fixture(scope="module")
+def bn_07_1():
+    """The first BN layer of notebook 07's model, as Keras counts it, and wrong answers."""
+    bn = models.cnn(batch_norm=True).get_layer("bn1")
+    channels = bn.gamma.shape[0]
+    trainable = sum(math.prod(w.shape) for w in bn.trainable_weights)
+    return {
+        "right": bn.count_params(),
+        "trainable": trainable,
+        "channels": channels,
+        "per_channel": bn.count_params() // channels,
+        "trainable_per_channel": trainable // channels,
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        ("right", CORRECT, "{trainable} trainable"),
+        ("trainable", INCORRECT, "moving mean"),
+        ("channels", INCORRECT, "more than one"),
+        ("per_channel", INCORRECT, "there are {channels} channels"),
+        ("trainable_per_channel", INCORRECT, "one entry per channel"),
         (100, INCORRECT, "Per channel"),
     ],
 )
-def test_07_1_bn_parameters(answer, status, hint):
-    expect("07.1", answer, status, hint)
+def test_07_1_bn_parameters(bn_07_1, answer, status, hint):
+    computed("07.1", bn_07_1, answer, status, hint)
 
 
 @pytest.mark.parametrize(

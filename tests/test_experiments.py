@@ -1,4 +1,5 @@
-"""helpers.experiments: the machinery of notebooks 05-07, on tiny models and inputs."""
+"""helpers.experiments: the machinery of notebooks 05-07, on tiny models and inputs, and the
+measurements shipped for notebook 08. Their plots are tested with helpers.viz."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ matplotlib.use("Agg")
 import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import data, experiments, models  # noqa: E402
+from helpers import experiments, models, viz  # noqa: E402
 
 
 def tiny_model(**kwargs) -> keras.Model:
@@ -27,7 +27,8 @@ def splits():
     rng = np.random.default_rng(0)
 
     def split(n):
-        return rng.random((n, 28, 28, 1), dtype=np.float32), np.arange(n) % 10
+        x = rng.random((n, *models.INPUT_SHAPE), dtype=np.float32)
+        return x, np.arange(n) % models.NUM_CLASSES
 
     return split(64), split(32), split(32)
 
@@ -129,13 +130,12 @@ def test_plot_overlays_the_chosen_variants(result):
     plt.close(fig)
 
 
-def test_generalization_gap_plot(result):
-    fig = experiments.plot_generalization_gap(result)
-    ax = fig.axes[0]
-    assert len(ax.patches) == 4  # two bars per variant
-    assert sum(t.get_text().startswith("gap") for t in ax.texts) == 2
-    plt.close(fig)
-    plt.close(experiments.plot_generalization_gap(result.table))
+def test_the_result_and_its_table_draw_as_a_generalization_gap(result):
+    """The plot itself is tested in test_viz.py; here, that it takes what an experiment gives."""
+    for given in (result, result.table):
+        fig = viz.plot_generalization_gap(given)
+        assert len(fig.axes[0].patches) == 2 * len(result.variants)  # two bars per variant
+        plt.close(fig)
 
 
 @pytest.mark.parametrize(
@@ -146,11 +146,12 @@ def test_generalization_gap_plot(result):
         ({"variants": {"a": tiny_model()}}, "variant 'a' is a Functional, not a function"),
         ({"variants": {"": tiny_model}}, "variant name '' is not a non-empty string"),
         ({"variants": {"a": lambda: 3}}, "variant 'a' built a int; expected a keras.Model"),
-        ({"epochs": 0}, "epochs is 0; expected a whole number >= 1"),
-        ({"epochs": 1.5}, "epochs is 1.5; expected a whole number"),
-        ({"batch_size": -4}, "batch_size is -4"),
-        ({"seed": -1}, "seed is -1"),
-        ({"verbose": 3}, "verbose is 3; expected 0, 1 or 2"),
+        ({"epochs": 0}, "epochs is 0; expected a whole number >= 1, e.g. 5"),
+        ({"epochs": 1.5}, "epochs is 1.5; expected a whole number >= 1, e.g. 5"),
+        ({"epochs": True}, "epochs is True; expected a whole number >= 1, e.g. 5"),
+        ({"batch_size": -4}, "batch_size is -4; expected a whole number >= 1, e.g. 128"),
+        ({"seed": -1}, "seed is -1; expected a whole number >= 0, e.g. 0"),
+        ({"verbose": 3}, "verbose is 3; expected one of (0, 1, 2)"),
         ({"train": "images"}, "train is str; expected a pair (x, y)"),
         ({"validation": (np.zeros((4, 28, 28)), np.zeros(4, int))}, "validation x has shape"),
         ({"test": (np.zeros((4, 28, 28, 1), np.float32), np.zeros(3, int))}, "test y has shape"),
@@ -177,8 +178,9 @@ def test_uncompiled_variant_is_rejected(splits):
     train, validation, _ = splits
 
     def uncompiled():
-        inputs = keras.Input((28, 28, 1))
-        return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+        inputs = keras.Input(models.INPUT_SHAPE)
+        outputs = keras.layers.Dense(models.NUM_CLASSES)(keras.layers.Flatten()(inputs))
+        return keras.Model(inputs, outputs)
 
     with pytest.raises(ValueError, match="'raw' built a model that is not compiled"):
         experiments.run_experiment({"raw": uncompiled}, train, validation, epochs=1, verbose=0)
@@ -193,13 +195,6 @@ def test_unknown_variant_names_are_rejected(result):
         result.per_epoch("acc")
 
 
-def test_gap_plot_rejects_other_tables():
-    with pytest.raises(ValueError, match="expected rows with the columns"):
-        experiments.plot_generalization_gap(pd.DataFrame({"x": [1]}))
-    with pytest.raises(ValueError, match="expected an ExperimentResult or its table"):
-        experiments.plot_generalization_gap({"train accuracy": 1})
-
-
 # --------------------------------------------------------------------------- architecture
 
 
@@ -210,10 +205,16 @@ def test_architecture_table_shows_the_flatten_and_dense_sizes():
     assert table.loc["max", "feature maps before Flatten"] == "5 × 5 × 32"
     assert table.loc["strided", "feature maps before Flatten"] == "6 × 6 × 32"
     assert table.loc["none", "feature maps before Flatten"] == "24 × 24 × 32"
-    assert table.loc["none", "Flatten length"] == 18_432
-    assert table.loc["none", "Dense parameters"] == 18_432 * 128 + 128
-    assert table.loc["max", "total parameters"] == 113_386
-    assert table.loc["average", "total parameters"] == 113_386
+    assert table.loc["none", "Flatten length"] == 24 * 24 * 32
+    units = models.cnn(pooling="none").get_layer("dense").units
+    assert table.loc["none", "Dense parameters"] == 24 * 24 * 32 * units + units
+    baseline = models.baseline_cnn().count_params()
+    assert table.loc["max", "total parameters"] == baseline
+    assert table.loc["average", "total parameters"] == baseline, "pooling has no weights"
+    for variant, row in table.iterrows():
+        model = models.cnn(pooling=variant)
+        assert row["Dense parameters"] == model.get_layer("dense").count_params()
+        assert row["total parameters"] == model.count_params()
 
 
 def test_architecture_table_rejects_bad_input():
@@ -221,7 +222,7 @@ def test_architecture_table_rejects_bad_input():
         experiments.architecture_table({})
     with pytest.raises(ValueError, match=r"models\['a'\] is a str"):
         experiments.architecture_table({"a": "cnn"})
-    inputs = keras.Input((28, 28, 1))
+    inputs = keras.Input(models.INPUT_SHAPE)
     other = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
     with pytest.raises(ValueError, match="expected layers named 'flatten' and 'dense'"):
         experiments.architecture_table({"gap": other})
@@ -246,14 +247,15 @@ def test_shift_images_moves_pixels_and_fills_with_zero():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"dx": 3}, "dx is 3; expected a shift smaller than the image"),
-        ({"dy": -3}, "dy is -3; expected a shift smaller than the image"),
-        ({"dx": 1.5}, "dx is 1.5; expected a whole number of pixels"),
-        ({"dy": True}, "dy is True; expected a whole number of pixels"),
+        ({"dx": 3}, "dx is 3; expected a whole number from -2 to 2, e.g. 2"),
+        ({"dy": -3}, "dy is -3; expected a whole number from -2 to 2, e.g. 2"),
+        ({"dx": 1.5}, "dx is 1.5; expected a whole number from -2 to 2, e.g. 2"),
+        ({"dy": True}, "dy is True; expected a whole number from -2 to 2, e.g. 2"),
     ],
 )
 def test_shift_images_rejects_bad_shifts(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    """Shifts of a 3 x 3 image: at most 2 pixels either way, so that something is left."""
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         experiments.shift_images(np.zeros((1, 3, 3)), **kwargs)
 
 
@@ -263,24 +265,25 @@ def test_shift_images_rejects_bad_arrays():
 
 
 def test_accuracy_vs_shift_table_and_plot(result, splits):
+    """The table's unshifted row is the test accuracy; it draws (tested in test_viz.py)."""
     _, _, (x, y) = splits
     table = experiments.accuracy_vs_shift(result.models, x, y, max_shift=2)
     assert list(table.index) == [0, 1, 2] and table.index.name == "shift (pixels)"
     assert list(table.columns) == ["max", "none"]
     assert table.loc[0, "max"] == pytest.approx(result.table.loc["max", "test accuracy"], abs=1e-4)
-    fig = experiments.plot_accuracy_vs_shift(table)
+    fig = viz.plot_accuracy_vs_shift(table)
     assert len(fig.axes[0].lines) == 2
     plt.close(fig)
 
 
 def test_accuracy_vs_shift_on_a_model_that_sees_one_pixel():
     """A model that reads only the centre pixel: shifting empties it, so the bright image fails."""
-    inputs = keras.Input((28, 28, 1))
+    inputs = keras.Input(models.INPUT_SHAPE)
     centre = keras.layers.Flatten()(keras.layers.Cropping2D(((14, 13), (14, 13)))(inputs))
     dense = keras.layers.Dense(2)
     model = keras.Model(inputs, dense(centre))
     dense.set_weights([np.array([[1.0, -1.0]]), np.array([0.0, 0.5])])  # bright: 0, dark: 1
-    x = np.zeros((2, 28, 28, 1), np.float32)
+    x = np.zeros((2, *models.INPUT_SHAPE), np.float32)
     x[0, 14, 14] = 1.0
     table = experiments.accuracy_vs_shift({"m": model}, x, np.array([0, 1]), max_shift=2)
     assert table["m"].tolist() == [1.0, 0.5, 0.5]
@@ -293,8 +296,9 @@ def test_accuracy_vs_shift_on_a_model_that_sees_one_pixel():
     [
         ({"models": {}}, "expected a non-empty dict"),
         ({"models": {"a": 1}}, r"models\['a'\] is a int"),
-        ({"max_shift": -1}, "max_shift is -1; expected a whole number from 0 to 27"),
-        ({"max_shift": 28}, "max_shift is 28"),
+        ({"max_shift": -1}, "max_shift is -1; expected a whole number from 0 to 27, e.g. 4"),
+        ({"max_shift": 28}, "max_shift is 28; expected a whole number from 0 to 27, e.g. 4"),
+        ({"max_shift": 1.0}, "max_shift is 1.0; expected a whole number from 0 to 27, e.g. 4"),
         ({"directions": ["diagonal"]}, r"directions names \['diagonal'\]"),
         ({"directions": []}, "directions is empty"),
     ],
@@ -307,59 +311,56 @@ def test_accuracy_vs_shift_rejects_bad_arguments(result, splits, kwargs, message
         experiments.accuracy_vs_shift(**arguments)
 
 
-def test_plot_accuracy_vs_shift_rejects_bad_input():
-    with pytest.raises(ValueError, match="expected the non-empty DataFrame"):
-        experiments.plot_accuracy_vs_shift({"max": [0.9]})
-
-
 # --------------------------------------------------------------------------- the rest
 
 
 def test_format_seconds():
     assert experiments.format_seconds(4.25) == "4.2 s"
     assert experiments.format_seconds(12) == "12.0 s"
-    with pytest.raises(ValueError, match="seconds is -1"):
-        experiments.format_seconds(-1)
-    with pytest.raises(ValueError, match="seconds is 'fast'"):
-        experiments.format_seconds("fast")
+    assert experiments.format_seconds(np.float64(0)) == "0.0 s"
+    for bad in (-1, "fast", float("nan"), True):
+        with pytest.raises(
+            ValueError, match=f"^seconds is {re.escape(repr(bad))}; expected a number >= 0"
+        ):
+            experiments.format_seconds(bad)
 
 
-def _have_dataset() -> bool:
-    try:
-        data.find_dataset_dir(download=False)
-    except (data.DatasetNotFoundError, OSError):
-        return False
-    return True
+# --------------------------------------------------------------------------- shipped results
 
 
-needs_dataset = pytest.mark.skipif(not _have_dataset(), reason="Fashion-MNIST is not available")
+@pytest.fixture(scope="module")
+def search():
+    return experiments.capstone_search()
 
 
-@needs_dataset
-def test_load_splits_sizes_and_format():
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = experiments.load_splits(
-        train_size=500, test_size=200, seed=0
-    )
-    assert x_train.shape == (500, 28, 28, 1) and x_train.dtype == np.float32
-    assert x_val.shape == (6000, 28, 28, 1) and x_test.shape == (200, 28, 28, 1)
-    assert np.bincount(y_train).tolist() == [50] * 10
-    assert np.bincount(y_test).tolist() == [20] * 10
-    (x_full, _), _, (x_all_test, _) = experiments.load_splits()
-    assert len(x_full) == 54_000 and len(x_all_test) == 10_000
+def test_capstone_search_has_the_documented_columns(search):
+    runs, curves = search
+    assert tuple(runs.columns) == experiments.SEARCH_COLUMNS
+    assert tuple(curves.columns) == experiments.CURVE_COLUMNS
+    assert len(runs) and len(curves)
+    assert runs["chosen"].dtype == bool and runs["chosen"].sum() == 1, "one chosen recipe"
+    assert runs["label"].is_unique
+    assert set(curves["label"]) <= set(runs["label"]), "every curve belongs to a run"
+    assert runs["val_accuracy"].between(0, 1).all() and curves["val_accuracy"].between(0, 1).all()
+    np.testing.assert_allclose(runs["training_s"], runs["epochs"] * runs["s_per_epoch"], atol=0.5)
 
 
-@needs_dataset
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"train_size": 60_000}, "train_size is 60,000; expected at most 54,000"),
-        ({"test_size": 20_000}, "test_size is 20,000; expected at most 10,000"),
-        ({"train_size": 5}, "train_size is 5; expected a whole number >= 10"),
-        ({"train_size": 100.0}, "train_size is 100.0; expected a whole number"),
-        ({"val_fraction": 1.5}, "val_fraction is 1.5; expected a number between 0 and 1"),
-        ({"seed": -2}, "seed is -2"),
-    ],
-)
-def test_load_splits_rejects_bad_sizes(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        experiments.load_splits(**kwargs)
+def test_capstone_search_curves_run_epoch_by_epoch_to_each_runs_result(search):
+    runs, curves = search
+    for label, curve in curves.groupby("label", sort=False):
+        run = runs.set_index("label").loc[label]
+        assert curve["epoch"].tolist() == list(range(1, int(run["epochs"]) + 1)), label
+        assert curve["elapsed_s"].is_monotonic_increasing, label
+        assert curve["val_accuracy"].iloc[-1] == pytest.approx(run["val_accuracy"], abs=1e-4)
+
+
+def test_capstone_search_parameter_counts_are_those_of_the_course_models(search):
+    """The shipped measurements are of the models the helpers build today."""
+    runs, _ = search
+    for _, run in runs.iterrows():
+        if run["architecture"].startswith("baseline"):
+            model = models.baseline_cnn()
+        else:
+            widths = tuple(int(w) for w in run["widths"].split())
+            model = models.capstone_cnn(widths=widths, convs_per_block=int(run["convs_per_block"]))
+        assert run["parameters"] == model.count_params(), run["label"]

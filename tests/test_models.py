@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -23,14 +25,179 @@ def images(fashion_mnist):
     return to_model_input(x_test[:5])
 
 
+def weights_of(layer) -> int:
+    """A Conv2D's or Dense layer's parameters, from its settings and its input's shape."""
+    inputs = int(layer.input.shape[-1])
+    if isinstance(layer, keras.layers.Conv2D):
+        height, width = layer.kernel_size
+        return height * width * inputs * layer.filters + layer.filters
+    return inputs * layer.units + layer.units
+
+
 def test_baseline_architecture(baseline):
-    assert baseline.count_params() == 113_386
+    assert tuple(baseline.input_shape[1:]) == models.INPUT_SHAPE
     assert baseline.get_layer("conv1").count_params() == 3 * 3 * 1 * 32 + 32
     shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in baseline.layers}
     assert shapes["conv1"] == (26, 26, 32)
     assert shapes["pool2"] == (5, 5, 32)
-    assert shapes["flatten"] == (800,)
-    assert shapes["probabilities"] == (10,)
+    assert shapes["flatten"] == (5 * 5 * 32,)
+    assert shapes["probabilities"] == (models.NUM_CLASSES,)
+    weighted = ["conv1", "conv2", "dense", "probabilities"]
+    assert [layer.name for layer in baseline.layers if layer.weights] == weighted
+    by_hand = {name: weights_of(baseline.get_layer(name)) for name in weighted}
+    assert by_hand["dense"] == 5 * 5 * 32 * 128 + 128, "the flattened maps feed 128 units"
+    for name, count in by_hand.items():
+        assert baseline.get_layer(name).count_params() == count, name
+    assert baseline.count_params() == sum(by_hand.values())
+
+
+def notebook_02_baseline() -> keras.Model:
+    """The baseline as notebook 02 writes it, layer by layer, with Keras' own layer names."""
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input(models.INPUT_SHAPE),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(models.NUM_CLASSES, activation="softmax"),
+        ]
+    )
+
+
+def test_architecture_has_one_line_per_layer_after_the_input(baseline):
+    lines = models.architecture(baseline)
+    assert lines[0] == f"input {models.INPUT_SHAPE}"
+    kinds = [line.split()[0] for line in lines[1:]]
+    assert kinds == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
+    assert all(isinstance(line, str) for line in lines)
+    assert not any(layer.name in " ".join(lines) for layer in baseline.layers[1:]), "no names"
+
+
+def test_architecture_of_the_sequential_and_the_functional_baseline_agree(baseline):
+    assert models.architecture(notebook_02_baseline()) == models.architecture(baseline)
+    assert models.architecture(models.cnn()) == models.architecture(baseline)
+    keras.utils.set_random_seed(1)
+    assert models.architecture(models.baseline_cnn()) == models.architecture(baseline)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"dense_units": 64},
+        {"filters": (32, 16)},
+        {"filters": (32, 32, 32)},
+        {"pooling": "average"},
+        {"pooling": "strided"},
+        {"batch_norm": True},
+        {"dense_dropout": 0.5},
+        {"conv_dropout": 0.25},
+    ],
+    ids=lambda change: "-".join(f"{k}={v}" for k, v in change.items()),
+)
+def test_architecture_tells_every_variant_from_the_baseline(baseline, other):
+    assert models.architecture(models.cnn(**other)) != models.architecture(baseline)
+
+
+def test_architecture_tells_other_settings_apart():
+    dropout = [models.architecture(models.cnn(dense_dropout=r)) for r in (0.25, 0.5)]
+    assert dropout[0] != dropout[1]
+    relu = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="relu")])
+    tanh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="tanh")])
+    wider = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2, activation="relu")])
+    assert len({tuple(models.architecture(m)) for m in (relu, tanh, wider)}) == 3
+
+
+def test_architecture_ignores_names_and_learning_rates():
+    a = models.cnn(name="a", learning_rate=1e-3)
+    b = models.cnn(name="b", learning_rate=1e-2)
+    assert models.architecture(a) == models.architecture(b)
+
+
+def test_architecture_refuses_what_is_not_a_model():
+    with pytest.raises(TypeError, match="^model is a list; expected a Keras model"):
+        models.architecture([keras.layers.Dense(2)])
+
+
+# --------------------------------------------------------------------------- builders' checks
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "text"),
+    [
+        (
+            {"pooling": "min"},
+            "pooling is 'min'; expected one of ('max', 'average', 'strided', 'none')",
+        ),
+        (
+            {"filters": ()},
+            "filters is (); expected a non-empty tuple of positive ints, e.g. (32, 32)",
+        ),
+        (
+            {"filters": (32, 0)},
+            "filters is (32, 0); expected a non-empty tuple of positive ints, e.g. (32, 32)",
+        ),
+        ({"dense_units": 0}, "dense_units is 0; expected a whole number >= 1, e.g. 128"),
+        ({"dense_units": 64.0}, "dense_units is 64.0; expected a whole number >= 1, e.g. 128"),
+        ({"batch_norm": 1}, "batch_norm is 1; expected True or False"),
+        (
+            {"conv_dropout": 1.0},
+            "conv_dropout is 1.0; expected a dropout rate in [0, 1), e.g. 0.25",
+        ),
+        (
+            {"dense_dropout": True},
+            "dense_dropout is True; expected a dropout rate in [0, 1), e.g. 0.25",
+        ),
+        ({"learning_rate": 0}, "learning_rate is 0; expected a number > 0 and <= 1, e.g. 0.001"),
+        (
+            {"learning_rate": float("nan")},
+            "learning_rate is nan; expected a number > 0 and <= 1, e.g. 0.001",
+        ),
+    ],
+)
+def test_cnn_rejects_bad_settings(kwargs, text):
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        models.cnn(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "text"),
+    [
+        (
+            {"widths": (32, 0)},
+            "widths is (32, 0); expected a non-empty tuple of positive ints, e.g. (32, 64), one per block",
+        ),
+        ({"convs_per_block": 0}, "convs_per_block is 0; expected a whole number >= 1, e.g. 2"),
+        ({"dense_units": -1}, "dense_units is -1; expected a whole number >= 1, e.g. 256"),
+        ({"max_shift": 15}, "max_shift is 15; expected a whole number from 0 to 14, e.g. 2"),
+        ({"flip": "yes"}, "flip is 'yes'; expected True or False"),
+        (
+            {"conv_dropout": -0.1},
+            "conv_dropout is -0.1; expected a dropout rate in [0, 1), e.g. 0.25",
+        ),
+    ],
+)
+def test_capstone_cnn_rejects_bad_settings(kwargs, text):
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        models.capstone_cnn(**kwargs)
+
+
+def test_capstone_cnn_refuses_a_fourth_block():
+    with pytest.raises(
+        ValueError, match=r"^widths is \(8, 8, 8, 8\) \(4 blocks\); expected at most 3"
+    ):
+        models.capstone_cnn(widths=(8, 8, 8, 8))
 
 
 def test_feature_layer_names(baseline):
@@ -103,7 +270,7 @@ def test_layer_outputs_wrong_image_shape_says_what_is_expected(baseline, shape, 
 
 def test_layer_outputs_refuses_unscaled_pixels(baseline):
     with pytest.raises(ValueError, match="to_model_input"):
-        models.layer_outputs(baseline, np.zeros((1, 28, 28, 1), dtype=np.uint8))
+        models.layer_outputs(baseline, np.zeros((1, *models.INPUT_SHAPE), dtype=np.uint8))
 
 
 def test_feature_extractor_shares_the_weights(baseline):
@@ -123,3 +290,5 @@ def test_helpers_refuse_something_that_is_not_a_model():
         models.feature_layer_names("baseline")
     with pytest.raises(TypeError, match="expected a Keras model"):
         models.conv_kernels(None, "conv1")
+    with pytest.raises(TypeError, match="^model is a NoneType; expected a Keras model"):
+        models.feature_extractor(None)

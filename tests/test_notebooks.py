@@ -29,11 +29,37 @@ def test_toc_lists_every_notebook():
     assert stored == sorted(NAMES), "every notebook under notebooks/ must be in _toc.yml"
 
 
-def test_fast_profile_has_an_entry_per_notebook():
-    import yaml
+def test_the_template_executes(tmp_path, monkeypatch):
+    """notebooks/_template.ipynb, the start of every new notebook, runs as it is."""
+    import papermill
 
-    fast = yaml.safe_load(course.PROFILES_FILE.read_text())["fast"]
-    assert sorted(fast) == sorted(NAMES), "notebooks/profiles.yml needs a fast entry per notebook"
+    for key, value in course.kernel_env(PROFILE).items():
+        monkeypatch.setenv(key, value)
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "_template.ipynb"),
+        str(tmp_path / "_template.ipynb"),
+        parameters={"PROFILE": PROFILE},
+        cwd=str(ROOT / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=120,
+    )
+    nb = nbformat.read(tmp_path / "_template.ipynb", as_version=4)
+    assert _image_outputs(nb) >= 1, "the template draws its example figure"
+
+
+def test_fast_settings_live_in_the_notebooks():
+    """A student who sets PROFILE = "fast" gets the quick settings: the notebook picks
+    them itself, so profiles.yml needs no entry for it."""
+    for name in NAMES:
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        p = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+        sizes = [n for n in ("TRAIN_SIZE", "EPOCHS") if f"\n{n} =" in "\n" + nb.cells[p].source]
+        if sizes:
+            check = nb.cells[p + 1].source
+            assert 'if PROFILE == "fast":' in check, f"{name}: no quick settings for PROFILE fast"
+            for size in sizes:
+                assert f"{size} = min({size}," in check, f"{name}: {size} has no quick setting"
 
 
 @pytest.mark.parametrize("name", NAMES)

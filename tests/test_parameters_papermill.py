@@ -30,10 +30,8 @@ CASES = [
     ("01_data_preparation", "SEED", "five"),
     ("01_data_preparation", "BATCH_SIZE", "-1"),
     ("01_data_preparation", "VAL_FRACTION", "1000000000"),
-    # (each case below is skipped while its notebook does not exist)
     ("02_cnn_components", "SEED", "five"),
     ("02_cnn_components", "IMAGE_INDEX", "1000000000"),
-    # 03_training: runs as soon as notebooks/03_training.ipynb exists.
     ("03_training", "EPOCHS", "-1"),
     ("03_training", "SEED", "five"),
     ("03_training", "TRAIN_SIZE", "1000000000"),
@@ -41,16 +39,7 @@ CASES = [
 
 
 def _param(notebook: str, name: str, typed: str):
-    present = (NOTEBOOKS / f"{notebook}.ipynb").is_file()
-    return pytest.param(
-        notebook,
-        name,
-        typed,
-        id=f"{notebook}--p-{name}-{typed}",
-        marks=pytest.mark.skipif(
-            not present, reason=f"notebooks/{notebook}.ipynb does not exist yet"
-        ),
-    )
+    return pytest.param(notebook, name, typed, id=f"{notebook}--p-{name}-{typed}")
 
 
 def _kernel_env(monkeypatch) -> None:
@@ -145,3 +134,76 @@ def test_papermill_command_line(tmp_path, monkeypatch):
     assert "ParameterError" in result.stderr
     assert "SEED = 'five' (str); expected a whole number" in result.stderr
     _assert_stopped_at_check_params(output, "SEED", "five")
+
+
+UNKNOWN = [entry.split("/")[-1] for entry in course.toc_notebooks()] + ["_template"]
+
+
+@pytest.mark.parametrize("notebook", UNKNOWN)
+def test_a_parameter_the_notebook_does_not_have_stops_it(notebook, tmp_path, monkeypatch):
+    """`-p EPOCH 1` (a misspelling) fails at once, naming EPOCH and the real parameters;
+    papermill on its own only warns and runs the whole notebook with its defaults."""
+    import time
+
+    source = NOTEBOOKS / f"{notebook}.ipynb"
+    declared = list(papermill.inspect_notebook(str(source)))
+    assert "EPOCH" not in declared
+    _kernel_env(monkeypatch)
+    output = tmp_path / f"{notebook}.ipynb"
+    start = time.perf_counter()
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters={"PROFILE": "fast", "EPOCH": 1},
+            cwd=str(NOTEBOOKS),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=120,
+        )
+    seconds = time.perf_counter() - start
+    error = err.value
+    assert error.ename == "ParameterError"
+    assert "no parameter EPOCH" in error.evalue and "-p EPOCH" in error.evalue
+    assert all(name in error.evalue for name in declared), "lists the notebook's parameters"
+    assert "check_params(" in error.source, "the failing cell is the check_params cell"
+    nb = nbformat.read(output, as_version=4)
+    failing = next(i for i, c in enumerate(nb.cells) if c.source == error.source)
+    ran_later = [c for c in nb.cells[failing + 1 :] if c.cell_type == "code" and c.execution_count]
+    assert not ran_later, "cells ran after the failing check_params cell"
+    assert seconds < 60, f"took {seconds:.0f} s to fail; expected within seconds"
+
+
+def test_the_course_tool_refuses_an_unknown_parameter_before_starting_a_kernel(monkeypatch):
+    monkeypatch.setattr(course, "profile_parameters", lambda profile, name: {"EPOCH": 1})
+    monkeypatch.setattr(course, "BUILD", course.BUILD / "unknown-parameter-test")
+    with pytest.raises(course.NotebookFailed, match="01_data_preparation: has no parameter EPOCH"):
+        course.execute("fast", ["01_data_preparation"], force=True)
+
+
+def test_injected_names_reads_papermills_cell():
+    from helpers.params import injected_names
+
+    history = ["import sys", "# Parameters\nEPOCH = 1\nPROFILE = 'fast'\n", "x = 2"]
+    assert injected_names(history) == ["EPOCH", "PROFILE"]
+    assert injected_names(["SEED = 0"]) == []
+    assert injected_names([]) == []
+
+
+def test_boolean_and_string_rules(monkeypatch):
+    from helpers import params
+
+    monkeypatch.setitem(params._RULES, "AUGMENT", params._Rule(bool, description="True or False"))
+    monkeypatch.setitem(
+        params._RULES,
+        "POOLING",
+        params._Rule(str, choices=("max", "average"), description="'max' or 'average'"),
+    )
+    params.check_params(AUGMENT=True, POOLING="max")
+    params.check_params(AUGMENT=False, POOLING="average")
+    with pytest.raises(params.ParameterError, match=r"AUGMENT = 1 \(int\); expected True or False"):
+        params.check_params(AUGMENT=1)
+    with pytest.raises(params.ParameterError, match="POOLING = 'min'; expected 'max' or 'average'"):
+        params.check_params(POOLING="min")
+    with pytest.raises(params.ParameterError, match=r"SEED = True \(bool\)"):
+        params.check_params(SEED=True)

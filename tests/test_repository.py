@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import nbformat
 import pytest
 
+import notebook_header
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "tools"))
-import notebook_header  # noqa: E402
-
+# The numbered notebooks, and the template a new notebook is copied from: it must pass
+# every test of the skeleton too.
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TEMPLATE = ROOT / "notebooks" / "_template.ipynb"
+NOTEBOOKS_AND_TEMPLATE = [*NOTEBOOKS, TEMPLATE]
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)
 def test_stored_without_outputs(path):
     nb = json.loads(path.read_text())
     dirty = [
@@ -32,7 +33,7 @@ def test_stored_without_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; run nbstripout (pre-commit does)"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)
 def test_follows_the_skeleton(path):
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
@@ -55,6 +56,13 @@ def test_follows_the_skeleton(path):
     assert following.cell_type == "code" and "check_params(" in following.source, (
         f"{path.name}: the cell after the parameters must call check_params"
     )
+    declared = re.findall(r"^([A-Z][A-Z0-9_]*) =", params, re.M)
+    call = following.source.split("check_params(", 1)[1].split(")", 1)[0]
+    checked = re.findall(r"\b([A-Z][A-Z0-9_]*)=", call)
+    assert checked == declared, (
+        f"{path.name}: check_params must be given every parameter, in the parameters cell's "
+        f"order: {declared}; it is given {checked}"
+    )
     assert cells[1].cell_type == "markdown" and cells[1].source.startswith("# "), (
         f"{path.name}: the second cell (after the badge) must be the title"
     )
@@ -70,7 +78,7 @@ def test_follows_the_skeleton(path):
         assert part in reflection, f"{path.name}: the Reflection section must ask about {part!r}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)
 def test_no_trailing_semicolons(path):
     """nbval runs cells with store_history=False, where IPython ignores a trailing ';'."""
     nb = nbformat.read(path, as_version=4)
@@ -82,7 +90,7 @@ def test_no_trailing_semicolons(path):
     assert not bad, f"{path.name}: cells {bad} end with ';' (end plotting cells with plt.show())"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)
 def test_badge_and_setup_cell_agree_with_config(path):
     problems = notebook_header.problems(path, notebook_header.config())
     assert not problems, "\n".join(problems) + "\nRun: python tools/notebook_header.py"
@@ -101,13 +109,13 @@ def test_no_dataset_files_committed():
     assert not re.search(r"idx[13]-ubyte", files), "dataset files must not be committed"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)
 def test_exercises_checks_and_solutions(path):
     """At least three exercises; every check is registered and every solution collapsed."""
     from helpers.exercises import registered
 
     nb = nbformat.read(path, as_version=4)
-    number = path.name[:2]
+    number = "NN" if path == TEMPLATE else path.name[:2]
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     found = set(re.findall(rf"\*\*Exercise ({number}\.\d+)", markdown))
     assert len(found) >= 3, f"{path.name}: {len(found)} exercises, expected at least 3"

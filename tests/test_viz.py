@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import viz  # noqa: E402
-from helpers.data import (  # noqa: E402
-    CLASS_NAMES,
-    to_model_input,
-)
+from helpers import experiments, viz  # noqa: E402
+from helpers.data import CLASS_NAMES, to_model_input  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,7 @@ def test_class_accuracy_bars_uses_class_names():
     assert "overall: 70.0%" in text and "Accuracy per class" in text
     ax = fig.axes[0]
     assert ax.get_xlabel() and ax.get_ylabel()
-    assert ax.get_yticklabels()[-1].get_text() == "T-shirt/top", "worst class at the top"
+    assert ax.get_yticklabels()[-1].get_text() == CLASS_NAMES[0], "worst class at the top"
     assert_fits_the_book(fig)
 
 
@@ -105,7 +105,7 @@ def test_class_accuracy_bars_rejects_bad_values(accuracies, overall, message):
 
 def test_misclassified_shows_the_most_confident_mistakes_first(fashion):
     x, y = fashion
-    probs = np.full((len(y), 10), 0.01)
+    probs = np.full((len(y), len(CLASS_NAMES)), 0.01)
     probs[np.arange(len(y)), y] = 0.91  # right everywhere ...
     wrong = (y[3] + 1) % 10
     probs[3] = 0.01
@@ -125,10 +125,12 @@ def test_misclassified_rejects_bad_input(fashion):
     perfect = np.eye(10)[y]
     with pytest.raises(ValueError, match="no mistakes"):
         viz.misclassified(x, y, perfect)
-    with pytest.raises(ValueError, match=r"expected \(40, 10\)"):
-        viz.misclassified(x, y, perfect[:, :9])
-    with pytest.raises(ValueError, match="n is 0"):
+    with pytest.raises(ValueError, match=rf"expected \({len(y)}, {len(CLASS_NAMES)}\)"):
+        viz.misclassified(x, y, perfect[:, :-1])
+    with pytest.raises(ValueError, match="^n is 0; expected a whole number >= 1, e.g. 18$"):
         viz.misclassified(x, y, perfect, n=0)
+    with pytest.raises(ValueError, match="^n is 2.0; expected a whole number >= 1, e.g. 18$"):
+        viz.misclassified(x, y, perfect, n=2.0)
 
 
 # ----------------------------------------------------------------- kernels (notebook 04)
@@ -160,8 +162,11 @@ def test_kernel_grid_robust_scale_ignores_a_few_large_weights(kernels):
     [
         ({"kernels": np.zeros((3, 3, 32))}, r"expected \(height, width, input channels, filters\)"),
         ({"channel": 4}, "channel is 4; expected a whole number from 0 to 3"),
-        ({"n_cols": 0}, "n_cols is 0"),
-        ({"vmax": -1.0}, "vmax is -1.0"),
+        ({"channel": True}, "channel is True; expected a whole number from 0 to 3"),
+        ({"n_cols": 0}, "n_cols is 0; expected a whole number >= 1, e.g. 8"),
+        ({"n_cols": 2.5}, "n_cols is 2.5; expected a whole number >= 1, e.g. 8"),
+        ({"vmax": -1.0}, r"vmax is -1.0; expected a number > 0, e.g. 0.5"),
+        ({"vmax": float("nan")}, r"vmax is nan; expected a number > 0, e.g. 0.5"),
     ],
 )
 def test_kernel_grid_rejects_bad_input(kernels, kwargs, message):
@@ -300,4 +305,88 @@ def test_existing_plots_still_draw(fashion):
         }
     )
     fig = viz.plot_confusion_matrix(y, y)
-    assert "T-shirt/top" in texts(fig)
+    assert all(name in texts(fig) for name in CLASS_NAMES)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda k, n: viz.image_grid(np.zeros((2, 28, 28, 1), np.float32), n_cols=n),
+        lambda k, n: viz.kernel_grid(k, n_cols=n),
+        lambda k, n: viz.kernel_channels(k, filters=[0], n_cols=n),
+        lambda k, n: viz.kernels_before_after(k, k * 2, n_cols=n),
+    ],
+    ids=["image_grid", "kernel_grid", "kernel_channels", "kernels_before_after"],
+)
+@pytest.mark.parametrize("n_cols", [0, -1, 2.5, True, None])
+def test_every_grid_rejects_bad_column_counts_alike(kernels, draw, n_cols):
+    text = f"n_cols is {n_cols!r}; expected a whole number >= 1, e.g. 8"
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        draw(kernels, n_cols)
+
+
+# ----------------------------------------------------------------- experiments (notebooks 05-06)
+
+
+def experiment_table(*variants: str) -> pd.DataFrame:
+    """A table shaped like run_experiment's, with made-up accuracies."""
+    train = [0.95 - 0.02 * i for i in range(len(variants))]
+    validation = [0.90 - 0.01 * i for i in range(len(variants))]
+    return pd.DataFrame(
+        {
+            "parameters": [1000] * len(variants),
+            "train accuracy": train,
+            "validation accuracy": validation,
+            "gap (train − validation)": np.subtract(train, validation),
+            "s/epoch": ["1.0 s"] * len(variants),
+        },
+        index=pd.Index(list(variants), name="variant"),
+    )
+
+
+def test_generalization_gap_plot():
+    table = experiment_table("no dropout", "dropout 0.25", "dropout 0.5")
+    result = experiments.ExperimentResult(table=table, histories={}, models={}, results={})
+    fig = viz.plot_generalization_gap(result, title="Gap")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2 * len(table)  # two bars per variant
+    gaps = [t.get_text() for t in ax.texts if t.get_text().startswith("gap")]
+    assert gaps == [f"gap {g:+.3f}" for g in table["gap (train − validation)"]]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(table.index)
+    heights = [bar.get_height() for bar in ax.patches]
+    assert sorted(heights) == sorted([*table["train accuracy"], *table["validation accuracy"]])
+    assert "Gap" in texts(fig) and ax.get_ylabel() == "accuracy"
+    assert_fits_the_book(fig)
+    plt.close(fig)
+    fig = viz.plot_generalization_gap(table)  # the table alone draws the same bars
+    assert len(fig.axes[0].patches) == 2 * len(table)
+
+
+def test_gap_plot_rejects_other_tables():
+    with pytest.raises(ValueError, match="expected rows with the columns"):
+        viz.plot_generalization_gap(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="expected rows with the columns"):
+        viz.plot_generalization_gap(experiment_table("a").iloc[:0])
+    with pytest.raises(ValueError, match="expected an ExperimentResult or its table"):
+        viz.plot_generalization_gap({"train accuracy": 1})
+
+
+def test_plot_accuracy_vs_shift():
+    table = pd.DataFrame(
+        {"max": [0.9, 0.8, 0.6], "none": [0.9, 0.5, 0.3]},
+        index=pd.RangeIndex(0, 3, name="shift (pixels)"),
+    )
+    fig = viz.plot_accuracy_vs_shift(table, title="Shifted")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["max", "none"]
+    for line, name in zip(ax.lines, table.columns, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), table.index)
+        np.testing.assert_array_equal(line.get_ydata(), table[name])
+    assert "Shifted" in texts(fig) and ax.get_xlabel() and ax.get_ylabel()
+    assert_fits_the_book(fig)
+
+
+@pytest.mark.parametrize("table", [{"max": [0.9]}, pd.DataFrame(), None])
+def test_plot_accuracy_vs_shift_rejects_bad_input(table):
+    with pytest.raises(ValueError, match="expected the non-empty DataFrame"):
+        viz.plot_accuracy_vs_shift(table)

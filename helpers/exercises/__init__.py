@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "check",
     "exercise",
     "is_unanswered",
+    "layer_shape",
+    "reference_model",
     "registered",
 ]
 
@@ -119,6 +123,33 @@ def _load_all() -> None:
 
 
 # ---------------------------------------------------------------- reusable checkers
+
+
+@cache
+def reference_model(builder: str = "baseline_cnn", **options: Any):
+    """The untrained model ``helpers.models.<builder>(**options)``, built once per process.
+
+    Checkers take their expected answers and hints (parameter counts, shapes, units)
+    from it, so that they follow the models instead of repeating numbers typed by
+    hand. It is shared: read it, never train or change it. Building it leaves the
+    random state of Python and NumPy as it was, so a check does not change what a
+    notebook computes after it.
+    """
+    import numpy as np
+
+    from helpers import models
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        return getattr(models, builder)(**options)
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+def layer_shape(model: Any, name: str, which: str = "output") -> tuple[int, ...]:
+    """The shape of one example at a layer's ``"output"`` (or ``"input"``), without the batch axis."""
+    return tuple(int(v) for v in getattr(model.get_layer(name), which).shape[1:])
 
 
 def number(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number
+from helpers.exercises import CORRECT, INCORRECT, exercise, number, reference_model
 
 
 @exercise("02.1")
@@ -26,21 +26,29 @@ def strided_output_size(answer):
     )
 
 
+#: Exercise 02.2's layer: Conv2D(FILTERS, kernel_size=KERNEL) reading IN_CHANNELS channels.
+KERNEL, IN_CHANNELS, FILTERS = 3, 32, 64
+
+
 @exercise("02.2")
 def conv_parameter_count(answer):
+    k, c_in, f = KERNEL, IN_CHANNELS, FILTERS
+    weights = k * k * c_in * f
+    conv2 = reference_model("baseline_cnn").get_layer("conv2")
     return number(
         answer,
-        18_496,
+        weights + f,
         hints={
-            18_432: "Close: add the biases, one per filter (64).",
-            640: "That would be a layer reading 1 input channel; this one reads 32, and each "
-            "filter has a 3 × 3 kernel for every input channel.",
-            576: "3 × 3 × 64 counts one kernel per filter; each filter has one kernel per "
-            "input channel, plus a bias.",
-            9_248: "That is the baseline's conv2 with 32 filters; this layer has 64.",
+            weights: f"Close: add the biases, one per filter ({f}).",
+            k * k * 1 * f + f: f"That would be a layer reading 1 input channel; this one reads "
+            f"{c_in}, and each filter has a {k} × {k} kernel for every input channel.",
+            k * k * f: f"{k} × {k} × {f} counts one kernel per filter; each filter has one "
+            "kernel per input channel, plus a bias.",
+            conv2.count_params(): f"That is the baseline's conv2 with {conv2.filters} filters; "
+            f"this layer has {f}.",
             "default": "A convolution has k · k · C_in · F weights plus F biases.",
         },
-        why="3 · 3 · 32 · 64 + 64 = 18,432 weights + 64 biases = 18,496.",
+        why=f"{k} · {k} · {c_in} · {f} + {f} = {weights:,} weights + {f} biases = {weights + f:,}.",
     )
 
 

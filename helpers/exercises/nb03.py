@@ -6,7 +6,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, classifier_problem, exercise, number
+from helpers.exercises import (
+    CORRECT,
+    INCORRECT,
+    classifier_problem,
+    exercise,
+    number,
+    reference_model,
+)
 
 #: Exercise 03.3: the most parameters the small model may have, and the validation
 #: accuracy it must reach.
@@ -67,12 +74,10 @@ def per_class_from_confusion(fn):
 
 @lru_cache(maxsize=1)
 def _validation_set() -> tuple[np.ndarray, np.ndarray]:
-    """The course's validation set (notebook 01's stratified 10%, seed 0)."""
-    from helpers.data import load_fashion_mnist, stratified_split, to_model_input
+    """The course's validation set: ``data.course_splits(seed=0).validation``."""
+    from helpers import data
 
-    (x, y), _ = load_fashion_mnist()
-    (_, _), (x_val, y_val) = stratified_split(x, y, fraction=0.1, seed=0)
-    return to_model_input(x_val), y_val
+    return data.course_splits(seed=0).validation
 
 
 def judge_small_model(model, x: np.ndarray, y: np.ndarray) -> tuple[str, str]:
@@ -98,9 +103,11 @@ def judge_small_model(model, x: np.ndarray, y: np.ndarray) -> tuple[str, str]:
             f"Validation accuracy {accuracy:.1%} with {params:,} parameters; {MIN_ACCURACY:.0%} "
             "is needed. Train on more images or for another epoch."
         )
+    baseline = reference_model("baseline_cnn").count_params()
     return CORRECT, (
         f"{accuracy:.1%} validation accuracy with {params:,} parameters, "
-        f"{params / 113_386:.0%} of the baseline's: most of its dense layer was not needed."
+        f"{params / baseline:.0%} of the baseline's {baseline:,}: most of its dense layer was "
+        "not needed."
     )
 
 

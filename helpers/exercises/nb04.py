@@ -1,64 +1,114 @@
-"""Checks for the exercises of notebook 04 (kernels and feature maps)."""
+"""Checks for the exercises of notebook 04 (kernels and feature maps).
+
+The questions are about the baseline, so the expected answers and the hints are
+taken from :func:`helpers.models.baseline_cnn` itself: its kernel shapes, output
+shapes and layer settings.
+"""
 
 from __future__ import annotations
 
-from helpers.exercises import exercise, number, shape
+import math
+
+from helpers.exercises import exercise, layer_shape, number, reference_model, shape
+
+
+def _baseline():
+    return reference_model("baseline_cnn")
 
 
 @exercise("04.1")
 def conv2_kernel_shape(answer):
+    model = _baseline()
+    expected = tuple(int(v) for v in model.get_layer("conv2").kernel.shape)
+    conv1 = tuple(int(v) for v in model.get_layer("conv1").kernel.shape)
+    kh, kw, c_in, f = expected
     return shape(
         answer,
-        (3, 3, 32, 32),
+        expected,
         hints={
-            (3, 3, 1, 32): "That is conv1's shape. conv2 reads the 32 feature maps of pool1, "
-            "so it has a kernel for each of 32 input channels.",
-            (
-                32,
-                3,
-                3,
-                32,
-            ): "Keras puts the filters last: (height, width, input channels, filters).",
-            (3, 3, 32): "Add the filters axis: (height, width, input channels, filters).",
-            (32, 32, 3, 3): "Keras stores kernels as (height, width, input channels, filters).",
+            conv1: f"That is conv1's shape. conv2 reads the {c_in} feature maps of pool1, "
+            f"so it has a kernel for each of {c_in} input channels.",
+            (f, kh, kw, c_in): "Keras puts the filters last: (height, width, input channels, "
+            "filters).",
+            (kh, kw, c_in): "Add the filters axis: (height, width, input channels, filters).",
+            (f, c_in, kh, kw): "Keras stores kernels as (height, width, input channels, filters).",
             "default": "The shape is (kernel height, kernel width, input channels, filters).",
         },
-        why="32 filters, each with a 3 × 3 kernel for each of the 32 input channels.",
+        why=f"{f} filters, each with a {kh} × {kw} kernel for each of the {c_in} input channels.",
     )
 
 
 @exercise("04.2")
 def conv1_output_values(answer):
+    model = _baseline()
+    h, w, c = layer_shape(model, "conv1")
+    in_h, in_w, _ = (int(v) for v in model.input_shape[1:])
+    pooled = layer_shape(model, "pool1")
+    values = h * w * c
+    pixels = in_h * in_w
+    pooled_text = " × ".join(str(v) for v in pooled)
     return number(
         answer,
-        21_632,
+        values,
         hints={
-            25_088: "28 × 28 × 32 would need 'same' padding; the baseline's convolutions are "
-            "valid, so the maps are 26 × 26.",
-            5_408: "13 × 13 × 32 is after pooling; the question asks about conv1's own output.",
-            676: "26 × 26 is one feature map; conv1 has 32 filters, one map each.",
-            320: "320 is conv1's number of parameters, not the size of its output.",
-            "default": "conv1 outputs one 26 × 26 map per filter, and it has 32 filters.",
+            in_h * in_w * c: f"{in_h} × {in_w} × {c} would need 'same' padding; the baseline's "
+            f"convolutions are valid, so the maps are {h} × {w}.",
+            math.prod(pooled): f"{pooled_text} is after pooling; the question asks about "
+            "conv1's own output.",
+            h * w: f"{h} × {w} is one feature map; conv1 has {c} filters, one map each.",
+            model.get_layer("conv1").count_params(): f"{model.get_layer('conv1').count_params()} "
+            "is conv1's number of parameters, not the size of its output.",
+            "default": f"conv1 outputs one {h} × {w} map per filter, and it has {c} filters.",
         },
-        why="26 × 26 × 32 = 21,632 numbers, 27 times as many as the 784 input pixels.",
+        why=f"{h} × {w} × {c} = {values:,} numbers, {values / pixels:.1f} times as many as the "
+        f"{pixels} input pixels.",
     )
+
+
+def _windows(model) -> dict[str, tuple[int, int, int]]:
+    """Per convolution or pooling layer, in order: (window size, stride, receptive field).
+
+    The receptive field is the width in input pixels of the patch that one output value
+    depends on: each layer adds (window - 1) × (distance between its inputs, in pixels).
+    """
+    out, field, step = {}, 1, 1
+    for layer in model.layers:
+        config = layer.get_config()
+        window = config.get("kernel_size") or config.get("pool_size")
+        if window is None:
+            continue
+        size, stride = int(window[0]), int(config["strides"][0])
+        field += (size - 1) * step
+        step *= stride
+        out[layer.name] = (size, stride, field)
+    return out
 
 
 @exercise("04.3")
 def conv2_receptive_field(answer):
+    windows = _windows(_baseline())
+    k1, _, _ = windows["conv1"]
+    pool_size, pool_stride, pool1_field = windows["pool1"]
+    k2, _, expected = windows["conv2"]
+    unpooled = _windows(reference_model("cnn", pooling="none"))["conv2"][2]
+    conv1_span = (k2 - 1) * pool_stride + pool_size  # the conv1 values one conv2 value reads
     return number(
         answer,
-        8,
+        expected,
         hints={
-            5: "3 + 3 - 1 = 5 would hold without pooling; pool1 doubles the step between "
-            "neighbouring values that conv2 reads.",
-            9: "3 × 3 = 9 is the number of values in a kernel; the question asks for the "
-            "width of the image patch.",
-            10: "10 is the receptive field of pool2, one layer further.",
-            6: "conv2 sees 6 conv1 values across, but each of those looks at 3 pixels: "
-            "add the 2 extra pixels at the edge.",
-            4: "4 is pool1's receptive field; conv2 adds its own 3 × 3 window on top.",
-            "default": "Work outwards: conv2 sees 3 pool1 values, 2 conv1 values apart ...",
+            unpooled: f"{k1} + {k2} - 1 = {unpooled} would hold without pooling; after pool1 "
+            f"the neighbouring values that conv2 reads are {pool_stride} conv1 values apart.",
+            k2 * k2: f"{k2} × {k2} = {k2 * k2} is the number of values in a kernel; the "
+            "question asks for the width of the image patch.",
+            windows["pool2"][2]: f"{windows['pool2'][2]} is the receptive field of pool2, one "
+            "layer further.",
+            conv1_span: f"conv2 sees {conv1_span} conv1 values across, but each of those looks "
+            f"at {k1} pixels: add the {k1 - 1} extra pixels at the edge.",
+            pool1_field: f"{pool1_field} is pool1's receptive field; conv2 adds its own "
+            f"{k2} × {k2} window on top.",
+            "default": f"Work outwards: conv2 sees {k2} pool1 values, {pool_stride} conv1 "
+            "values apart ...",
         },
-        why="3 pool1 values → 6 conv1 values (stride 2) → 6 + 3 - 1 = 8 pixels.",
+        why=f"{k2} pool1 values → {conv1_span} conv1 values (stride {pool_stride}) → "
+        f"{conv1_span} + {k1} - 1 = {expected} pixels.",
     )

@@ -4,25 +4,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number, shape
+from helpers.exercises import (
+    CORRECT,
+    INCORRECT,
+    exercise,
+    layer_shape,
+    number,
+    reference_model,
+    shape,
+)
 
 
 @exercise("05.1")
 def pooled_shape(answer):
+    baseline = reference_model("baseline_cnn")
+    conv1 = layer_shape(baseline, "conv1")
+    expected = layer_shape(baseline, "pool1")
+    h_in, _, c = conv1
+    k = int(baseline.get_layer("conv2").kernel_size[0])
+    second_conv = layer_shape(reference_model("cnn", pooling="none"), "conv2")
+    cropped = ((h_in - k + 1) // 2, (h_in - k + 1) // 2, c)
     return shape(
         answer,
-        (13, 13, 32),
+        expected,
         hints={
-            (26, 26, 32): "That is the input. A 2 × 2 window moving 2 pixels at a time halves "
+            conv1: "That is the input. A 2 × 2 window moving 2 pixels at a time halves "
             "the height and the width.",
-            (13, 13, 16): "Pooling works on each channel separately: the number of channels "
-            "stays 32.",
-            (24, 24, 32): "That is what a second 3 × 3 convolution would give; the question is "
-            "about the pooling layer.",
-            (12, 12, 32): "26 / 2 = 13: the pooling layer has no 3 × 3 kernel that loses a border.",
+            (*expected[:2], c // 2): "Pooling works on each channel separately: the number of "
+            f"channels stays {c}.",
+            second_conv: f"That is what a second {k} × {k} convolution would give; the question "
+            "is about the pooling layer.",
+            cropped: f"{h_in} / 2 = {expected[0]}: the pooling layer has no {k} × {k} kernel "
+            "that loses a border.",
             "default": "Answer (height, width, channels) of the output.",
         },
-        why="26 / 2 = 13 in each direction, and pooling keeps every channel.",
+        why=f"{h_in} / 2 = {expected[0]} in each direction, and pooling keeps every channel.",
     )
 
 
@@ -72,20 +88,30 @@ def max_pool_function(fn):
 
 @exercise("05.3")
 def dense_parameters_without_pooling(answer):
+    unpooled = reference_model("cnn", pooling="none")
+    dense = unpooled.get_layer("dense")
+    units = int(dense.units)
+    h, w, c = layer_shape(unpooled, "flatten", "input")
+    h1, w1, _ = layer_shape(unpooled, "conv1")
+    in_h = int(unpooled.input_shape[1])
+    k = int(unpooled.get_layer("conv2").kernel_size[0])
+    inputs = h * w * c
+    expected = dense.count_params()
+    pooled = reference_model("cnn").get_layer("dense").count_params()
     return number(
         answer,
-        24 * 24 * 32 * 128 + 128,
+        expected,
         hints={
-            24 * 24 * 32 * 128: "Close: each of the 128 units also has a bias.",
-            5 * 5 * 32 * 128 + 128: "That is the Dense layer of the pooled baseline. Without "
-            "pooling the second convolution outputs 24 × 24 × 32.",
-            24 * 24 * 128 + 128: "Flatten keeps every channel: the vector has 24 × 24 × 32 "
+            inputs * units: f"Close: each of the {units} units also has a bias.",
+            pooled: "That is the Dense layer of the pooled baseline. Without pooling the "
+            f"second convolution outputs {h} × {w} × {c}.",
+            h * w * units + units: f"Flatten keeps every channel: the vector has {h} × {w} × {c} "
             "entries.",
-            26 * 26 * 32 * 128 + 128: "The second 3 × 3 convolution (no padding) shrinks "
-            "26 × 26 to 24 × 24.",
-            "default": "Without pooling: 28 → 26 (conv1) → 24 (conv2), 32 channels; the Dense "
-            "layer has one weight per input per unit, plus one bias per unit.",
+            h1 * w1 * c * units + units: f"The second {k} × {k} convolution (no padding) shrinks "
+            f"{h1} × {w1} to {h} × {w}.",
+            "default": f"Without pooling: {in_h} → {h1} (conv1) → {h} (conv2), {c} channels; the "
+            "Dense layer has one weight per input per unit, plus one bias per unit.",
         },
-        why="24 × 24 × 32 = 18,432 inputs × 128 units + 128 biases = 2,359,424, about 23 times "
-        "the pooled model's Dense layer.",
+        why=f"{h} × {w} × {c} = {inputs:,} inputs × {units} units + {units} biases = "
+        f"{expected:,}, about {expected / pooled:.0f} times the pooled model's Dense layer.",
     )

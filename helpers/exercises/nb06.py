@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number
+from helpers.exercises import CORRECT, INCORRECT, exercise, number, reference_model
 
 
 @exercise("06.1")
@@ -66,9 +66,10 @@ def dropout_function(fn):
 
 @exercise("06.3")
 def dropout_parameters(answer):
+    layer = reference_model("cnn", dense_dropout=0.5).get_layer("drop_dense")
     return number(
         answer,
-        0,
+        sum(int(np.prod(w.shape)) for w in layer.trainable_weights),
         hints={
             "default": "Look at the Param # column of a Dropout layer in model.summary(): the "
             "layer draws a random mask, it learns nothing.",

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number
+from helpers.exercises import CORRECT, INCORRECT, exercise, number, reference_model
+
+
+def _count(weights) -> int:
+    return sum(int(np.prod(w.shape)) for w in weights)
 
 
 @exercise("07.1")
 def bn_parameters(answer):
+    bn = reference_model("cnn", batch_norm=True).get_layer("bn1")
+    channels = int(bn.output.shape[-1])
+    total = bn.count_params()
+    trainable = _count(bn.trainable_weights)
+    moving = _count(bn.non_trainable_weights)
+    per_channel = total // channels
     return number(
         answer,
-        128,
+        total,
         hints={
-            64: "Those are the trainable ones, γ and β. The moving mean and variance are "
+            trainable: "Those are the trainable ones, γ and β. The moving mean and variance are "
             "parameters too, just not trained by the gradient.",
-            32: "There is more than one number per channel.",
-            4: "Four numbers per channel, and there are 32 channels.",
-            2: "γ and β are vectors with one entry per channel, and BN keeps two more "
-            "statistics per channel.",
+            channels: "There is more than one number per channel.",
+            per_channel: f"{per_channel} numbers per channel, and there are {channels} channels.",
+            trainable // channels: "γ and β are vectors with one entry per channel, and BN "
+            f"keeps {moving // channels} more statistics per channel.",
             "default": "Per channel, BN keeps γ, β, a moving mean and a moving variance.",
         },
-        why="4 per channel × 32 channels: 64 trainable (γ, β) and 64 non-trainable (moving "
-        "mean and variance).",
+        why=f"{per_channel} per channel × {channels} channels: {trainable} trainable (γ, β) and "
+        f"{moving} non-trainable (moving mean and variance).",
     )
 
 
