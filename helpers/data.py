@@ -403,7 +403,7 @@ def stratified_split(
 
 
 def subset(x: np.ndarray, y: np.ndarray, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Return a class-balanced random subset of exactly ``size`` examples (introduced in notebook 01).
+    """Return a class-balanced random subset of exactly ``size`` examples (introduced in notebook 03).
 
     Every class contributes in proportion to its share of ``y``, rounded so that the
     total is exactly ``size`` (the leftover examples go to the classes with the largest

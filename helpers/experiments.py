@@ -115,7 +115,9 @@ class ExperimentResult:
         self, metric: str = "val_accuracy", variants: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """One column per variant, one row per epoch, of a recorded metric (notebook 07)."""
-        names = self.variants if variants is None else checks.names(variants, self.variants, "variants")
+        names = (
+            self.variants if variants is None else checks.names(variants, self.variants, "variants")
+        )
         recorded = sorted(self.histories[names[0]])
         if metric not in recorded:
             raise ValueError(
@@ -136,7 +138,9 @@ class ExperimentResult:
         Introduced in notebook 05. ``variants`` selects and orders the runs shown
         (default: all). Returns the matplotlib Figure.
         """
-        names = self.variants if variants is None else checks.names(variants, self.variants, "variants")
+        names = (
+            self.variants if variants is None else checks.names(variants, self.variants, "variants")
+        )
         return viz.learning_curves(
             {n: self.histories[n] for n in names}, metrics=metrics, title=title
         )
@@ -309,7 +313,9 @@ def accuracy_vs_shift(
     max_shift: int = 4,
     directions: Sequence[str] = ("right", "left", "down", "up"),
 ) -> pd.DataFrame:
-    """Accuracy of each model on images shifted by 0, 1, ..., ``max_shift`` pixels (notebook 05).
+    """Accuracy of each model on images shifted by 0, 1, ..., ``max_shift`` pixels.
+
+    Introduced in notebook 05.
 
     Each shift is applied in every one of ``directions`` (from
     :data:`SHIFT_DIRECTIONS`) and the accuracies are averaged, so no direction is

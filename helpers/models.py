@@ -76,7 +76,7 @@ def cnn(
 ) -> keras.Model:
     """Build and compile a family of small CNNs around the course's baseline.
 
-    Introduced in notebook 05; the defaults give exactly :func:`baseline_cnn`. One
+    Introduced in notebook 03; the defaults give exactly :func:`baseline_cnn`. One
     block per entry of ``filters``: Conv2D(f, 3x3) [+ BatchNormalization] + ReLU,
     then the block's down-sampling, chosen by ``pooling``:
 
@@ -150,7 +150,9 @@ def _settings(config):
 
 
 def architecture(model: keras.Model) -> list[str]:
-    """The model's layers, one line each: class and settings, without names (notebook 02).
+    """The model's layers, one line each: class and settings, without names.
+
+    Introduced in notebook 02.
 
     Two models with the same list compute the same function of their weights, whether
     they were written as ``keras.Sequential`` or with the functional API, and whatever

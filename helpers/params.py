@@ -70,7 +70,7 @@ _RULES: dict[str, _Rule] = {
 
 
 def check_params(**params: Any) -> None:
-    """Check notebook parameters against the course's rules.
+    """Check notebook parameters against the course's rules (introduced in notebook 01).
 
     Raises :class:`ParameterError` naming the parameter, the value received and what
     is expected. Pass every parameter of the notebook's ``parameters`` cell: a

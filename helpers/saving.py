@@ -40,7 +40,7 @@ _FROM_MODEL = ("architecture", "parameters")
 
 
 def models_dir() -> Path:
-    """Where trained models are kept (introduced in notebook 03).
+    """Where trained models are kept (introduced in notebook 08).
 
     ``$COURSE_MODELS_DIR`` when set (the course's build sets it per profile), else
     ``_build/models`` in the course's root (found by walking up to ``_toc.yml``), else
@@ -123,7 +123,7 @@ def load_if_fresh(
 
 
 def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
-    """A short hash of images and labels, to tell training sets apart (introduced in notebook 03).
+    """A short hash of images and labels, to tell training sets apart (introduced in notebook 08).
 
     Two sets with the same size but other images (another seed, another fraction)
     get different fingerprints, so a model trained on one is not reused for the other.
@@ -138,7 +138,10 @@ def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
 
 
 def baseline_path() -> Path:
-    """Where the trained baseline is saved: ``models_dir() / "baseline.keras"`` (notebook 03)."""
+    """Where the trained baseline is saved: ``models_dir() / "baseline.keras"``.
+
+    Introduced in notebook 03.
+    """
     return models_dir() / BASELINE_FILE
 
 

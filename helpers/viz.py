@@ -734,7 +734,9 @@ def filter_activations(
 
 
 def plot_generalization_gap(result, title: str | None = None):
-    """Bars of training vs validation accuracy per variant, the gap written above (notebook 06).
+    """Bars of training vs validation accuracy per variant, the gap written above.
+
+    Introduced in notebook 06.
 
     Accepts a :class:`helpers.experiments.ExperimentResult` or its ``table``. Returns
     the Figure.

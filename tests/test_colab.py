@@ -13,10 +13,8 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 
+import notebook_header
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import notebook_header  # noqa: E402
 
 CONFIG = notebook_header.config()
 REPO_URL = CONFIG["repository"]["url"]
