@@ -101,7 +101,7 @@ def test_trains_one_step_and_predicts_probabilities():
         (dict(dense_dropout=-0.1), "dense_dropout is -0.1"),
         (dict(flip="yes"), "flip is 'yes'; expected True or False"),
         (dict(max_shift=-1), "max_shift is -1"),
-        (dict(max_shift=15), "max_shift is 15; expected at most 14"),
+        (dict(max_shift=15), "max_shift is 15; expected a whole number from 0 to 14"),
         (dict(learning_rate=0.0), "learning_rate is 0.0"),
     ],
 )

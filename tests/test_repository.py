@@ -15,11 +15,15 @@ from conftest import ROOT
 # every test of the skeleton too.
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TEMPLATE = ROOT / "notebooks" / "_template.ipynb"
-NOTEBOOKS_AND_TEMPLATE = [*NOTEBOOKS, TEMPLATE]
+NOTEBOOKS_AND_TEMPLATE = [*NOTEBOOKS, *([TEMPLATE] if TEMPLATE.is_file() else [])]
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS
+
+
+def test_there_is_a_template_for_new_notebooks():
+    assert TEMPLATE.is_file(), "notebooks/_template.ipynb is where a new notebook starts"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)

@@ -51,7 +51,10 @@ TAUGHT = {
         ],
         "models.baseline_cnn(",
     ),
-    "03_training": ([".compile(", ".fit(", ".evaluate("], "training.train("),
+    "03_training": (
+        ["keras.Sequential(", "model.compile(", "model.fit(", "model.evaluate("],
+        "training.train(",
+    ),
     "04_kernels_and_feature_maps": (["keras.Model("], "models.layer_outputs("),
     "05_pooling": (["for ", ".fit(", "training.set_seed("], "experiments.run_experiment("),
     "06_dropout": (["keras.Sequential(", "layers.Dropout("], "models.architecture("),
