@@ -75,6 +75,18 @@ def _check_split(name: str, split, optional: bool = False) -> Split | None:
     return x, y
 
 
+def _check_models(models) -> None:
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError(
+            f"models is {models!r:.60}; expected a non-empty dict mapping a name to a keras.Model"
+        )
+    for name, model in models.items():
+        if not isinstance(model, keras.Model):
+            raise ValueError(
+                f"models[{name!r}] is a {type(model).__name__}; expected a keras.Model"
+            )
+
+
 def format_seconds(seconds: float) -> str:
     """A duration as ``"4.2 s"``, the one format the course prints times in (notebook 05).
 
@@ -249,16 +261,9 @@ def architecture_table(models: Mapping[str, keras.Model]) -> pd.DataFrame:
     that vector) and of the whole model. The models must have a layer named
     ``flatten`` followed by one named ``dense``, as :func:`helpers.models.cnn` builds.
     """
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError(
-            f"models is {models!r:.60}; expected a non-empty dict mapping a name to a keras.Model"
-        )
+    _check_models(models)
     rows = {}
     for name, model in models.items():
-        if not isinstance(model, keras.Model):
-            raise ValueError(
-                f"models[{name!r}] is a {type(model).__name__}; expected a keras.Model"
-            )
         names = [layer.name for layer in model.layers]
         if "flatten" not in names or "dense" not in names:
             raise ValueError(
@@ -321,15 +326,7 @@ def accuracy_vs_shift(
     :data:`SHIFT_DIRECTIONS`) and the accuracies are averaged, so no direction is
     favoured. Returns a table with one row per shift and one column per model.
     """
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError(
-            f"models is {models!r:.60}; expected a non-empty dict mapping a name to a keras.Model"
-        )
-    for name, model in models.items():
-        if not isinstance(model, keras.Model):
-            raise ValueError(
-                f"models[{name!r}] is a {type(model).__name__}; expected a keras.Model"
-            )
+    _check_models(models)
     x = checks.images(x, "x")
     y = checks.labels(y, len(x), "y")
     max_shift = checks.whole("max_shift", max_shift, 0, x.shape[2] - 1, example=4)

@@ -201,7 +201,7 @@ def baseline_model(
     """
     metadata = baseline_metadata(x_train, y_train, epochs, batch_size, seed, profile)
     path = _keras_path(path) if path is not None else baseline_path()
-    model = load_if_fresh(path, metadata, models.architecture(models.baseline_cnn()))
+    model = load_if_fresh(path, metadata, models.architecture(models.baseline_cnn(compile=False)))
     if model is not None:
         return model, None
     set_seed(seed)

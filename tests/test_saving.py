@@ -295,7 +295,11 @@ def test_baseline_model_retrains_when_the_baseline_changed(tiny, tmp_path, monke
 
     build_cnn = models.cnn
     monkeypatch.setattr(
-        models, "baseline_cnn", lambda learning_rate=1e-3: build_cnn(dense_units=64)
+        models,
+        "baseline_cnn",
+        lambda learning_rate=1e-3, compile=True: build_cnn(
+            dense_units=64, learning_rate=learning_rate, compile=compile
+        ),
     )
     changed = models.baseline_cnn()
     assert models.architecture(changed) != models.architecture(old)

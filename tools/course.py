@@ -168,11 +168,12 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             timings[name] = 0.0
             continue
         stamp.unlink(missing_ok=True)
-        unknown = sorted(set(params) - set(papermill.inspect_notebook(str(source))))
+        declared = list(papermill.inspect_notebook(str(source)))
+        unknown = sorted(set(params) - set(declared))
         if unknown:  # papermill itself would only warn, and run with the defaults
             failures.append(
                 f"{name}: has no parameter {', '.join(unknown)}; its parameters are "
-                f"{', '.join(papermill.inspect_notebook(str(source)))} ({PROFILES_FILE.name})"
+                f"{', '.join(declared)} ({PROFILES_FILE.name})"
             )
             print(f"[{profile}] {failures[-1]}", flush=True)
             continue
