@@ -77,9 +77,27 @@ def test_follows_the_skeleton(path):
     assert cells[-1].cell_type == "markdown" and cells[-1].source.startswith("## Reflection"), (
         f"{path.name}: the last cell must be the Reflection section"
     )
-    reflection = cells[-1].source.lower()
-    for part in ("takeaways", "challenging", "resources", "ai tool"):
+    reflection = " ".join(cells[-1].source.lower().split())
+    for part in (
+        "takeaways",
+        "challenging",
+        "ai tool",
+        "for which questions or concepts",
+        "which parts of your answers",
+        "what did you learn after using it",
+        "how did you check",
+        "resources",
+    ):
         assert part in reflection, f"{path.name}: the Reflection section must ask about {part!r}"
+    reading = cells[-2]
+    assert reading.cell_type == "markdown" and reading.source.startswith("## Further reading"), (
+        f"{path.name}: a 'Further reading' section must come right before the Reflection"
+    )
+    links = re.findall(r"^- \[[^\]]+\]\(https://[^)]+\): \S", reading.source, re.M)
+    assert len(links) >= 2, (
+        f"{path.name}: Further reading lists {len(links)} sources as '- [title](https://...): "
+        "what the reader gets'; expected at least 2"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS_AND_TEMPLATE, ids=lambda p: p.stem)
