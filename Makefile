@@ -3,6 +3,7 @@
 #   make test   run all tests: helpers, notebooks (fast settings), the book, a browser
 #   make lab    start JupyterLab in the course's environment
 #   make bench  measure training throughput and whole-course execution time
+#   make sweep  re-run the experiments of notebooks 03 and 05-07 over 5 seeds (~40 min)
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ SHARED_DATA := $(abspath ../shared/data/fashion-mnist)
 export FASHION_MNIST_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.gz),$(SHARED_DATA))
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: book test lab bench lint lock clean
+.PHONY: book test lab bench sweep lint lock clean
 
 $(READY): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ lab: $(READY)
 
 bench: $(READY)
 	$(PY) -m benchmarks
+
+sweep: $(READY)
+	$(PY) tools/sweep.py
 
 lint: $(READY)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -135,8 +135,19 @@ class ExperimentResult:
             raise ValueError(
                 f"metric is {metric!r}; expected one of the recorded metrics {recorded}"
             )
-        frame = pd.DataFrame({name: self.histories[name][metric] for name in names})
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+        # A run that stopped early (notebook 06's early stopping) has fewer epochs: its
+        # column ends with NaN.
+        frame = pd.concat(
+            {
+                name: pd.Series(
+                    self.histories[name][metric],
+                    index=pd.RangeIndex(1, len(self.histories[name][metric]) + 1),
+                )
+                for name in names
+            },
+            axis=1,
+        )
+        frame.index.name = "epoch"
         return frame.round(4)
 
     def plot(
@@ -167,6 +178,7 @@ def run_experiment(
     batch_size: int = 128,
     seed: int = 0,
     verbose: int = 1,
+    callbacks: Mapping[str, Callable[[], list]] | None = None,
 ) -> ExperimentResult:
     """Train every variant under the same conditions and compare them (introduced in notebook 05).
 
@@ -176,7 +188,9 @@ def run_experiment(
     each is then trained with :func:`helpers.training.train` on ``train`` for
     ``epochs`` epochs, with the same batch size and the same shuffling order, and
     evaluated on ``validation`` and ``test``. ``verbose=1`` prints one line per
-    variant, ``2`` also one line per epoch, ``0`` nothing.
+    variant, ``2`` also one line per epoch, ``0`` nothing. ``callbacks`` maps some of
+    the variant names to a function that returns fresh Keras callbacks for that run
+    (notebook 06 gives one variant ``keras.callbacks.EarlyStopping``).
     """
     if not isinstance(variants, Mapping):
         raise ValueError(
@@ -201,6 +215,17 @@ def run_experiment(
     batch_size = checks.whole("batch_size", batch_size, 1, example=128)
     seed = checks.whole("seed", seed, 0, example=0)
     checks.choice("verbose", verbose, (0, 1, 2))
+    callbacks = dict(callbacks or {})
+    for name, make in callbacks.items():
+        if name not in variants:
+            raise ValueError(
+                f"callbacks names the variant {name!r}; expected one of {list(variants)}"
+            )
+        if not callable(make):
+            raise ValueError(
+                f"callbacks[{name!r}] is a {type(make).__name__}; expected a function that "
+                "returns a list of fresh callbacks, e.g. lambda: [keras.callbacks.EarlyStopping()]"
+            )
 
     rows, histories, trained, results = [], {}, {}, {}
     for name, build in variants.items():
@@ -224,11 +249,14 @@ def run_experiment(
             batch_size=batch_size,
             seed=seed,
             verbose=2 if verbose == 2 else 0,
+            callbacks=callbacks[name]() if name in callbacks else None,
         )
         row = {
             "parameters": int(model.count_params()),
             "train accuracy": _training.evaluate(model, *train)["accuracy"],
-            "validation accuracy": result.final("val_accuracy"),
+            # Evaluated after training rather than read from the last epoch, so that a
+            # callback that restores the best epoch's weights is measured as it ends.
+            "validation accuracy": _training.evaluate(model, *validation)["accuracy"],
         }
         if test is not None:
             row["test accuracy"] = _training.evaluate(model, *test)["accuracy"]
@@ -237,8 +265,10 @@ def run_experiment(
         rows.append(row)
         histories[name], trained[name], results[name] = result.history, model, result
         if verbose:
+            trained_epochs = len(result.history["loss"])
             print(
-                f"{name}: {row['parameters']:,} parameters, {epochs} epoch{'s' if epochs > 1 else ''}, "
+                f"{name}: {row['parameters']:,} parameters, {trained_epochs} "
+                f"epoch{'s' if trained_epochs > 1 else ''}, "
                 f"{format_seconds(result.seconds_per_epoch)} per epoch, "
                 f"validation accuracy {row['validation accuracy']:.4f}",
                 flush=True,

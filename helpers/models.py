@@ -31,6 +31,7 @@ __all__ = [
     "conv_layer_names",
     "feature_extractor",
     "feature_layer_names",
+    "fingerprint",
     "layer_outputs",
 ]
 
@@ -70,6 +71,8 @@ def cnn(
     batch_norm: bool = False,
     conv_dropout: float = 0.0,
     dense_dropout: float = 0.0,
+    weight_decay: float = 0.0,
+    batch_norm_momentum: float = 0.99,
     learning_rate: float = 1e-3,
     name: str = "cnn",
     compile: bool = True,
@@ -86,8 +89,11 @@ def cnn(
     - ``"none"``: no down-sampling at all.
 
     With ``batch_norm`` the normalization sits between the convolution (which then
-    has no bias, since BN's beta replaces it) and the ReLU. ``conv_dropout`` adds
-    Dropout after each block, ``dense_dropout`` after the dense layer. With
+    has no bias, since BN's beta replaces it) and the ReLU; ``batch_norm_momentum``
+    is its moving averages' momentum (Keras' default 0.99). ``conv_dropout`` adds
+    Dropout after each block, ``dense_dropout`` after the dense layer.
+    ``weight_decay`` adds an L2 penalty, ``weight_decay * sum(w**2)``, on the kernels
+    of every convolution and dense layer (notebook 06). With
     ``compile=False`` the model is returned as built, for the caller to compile.
     """
     checks.choice("pooling", pooling, POOLING_CHOICES)
@@ -96,7 +102,15 @@ def cnn(
     checks.flag("batch_norm", batch_norm)
     checks.rate("conv_dropout", conv_dropout)
     checks.rate("dense_dropout", dense_dropout)
+    weight_decay = checks.number("weight_decay", weight_decay, 0, 1, example=1e-4)
+    batch_norm_momentum = checks.number(
+        "batch_norm_momentum", batch_norm_momentum, 0, below=1, example=0.99
+    )
     checks.flag("compile", compile)
+    # Keras records a regularizer in the layer's settings only when there is one, so the
+    # baseline's architecture is the same with and without this option.
+    decay = {"kernel_regularizer": keras.regularizers.L2(weight_decay)} if weight_decay else {}
+    bn_settings = {} if batch_norm_momentum == 0.99 else {"momentum": batch_norm_momentum}
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs
@@ -104,10 +118,16 @@ def cnn(
         strides = 2 if pooling == "strided" else 1
         activation = None if batch_norm else "relu"
         x = layers.Conv2D(
-            f, 3, strides=strides, activation=activation, use_bias=not batch_norm, name=f"conv{i}"
+            f,
+            3,
+            strides=strides,
+            activation=activation,
+            use_bias=not batch_norm,
+            name=f"conv{i}",
+            **decay,
         )(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"bn{i}")(x)
+            x = layers.BatchNormalization(name=f"bn{i}", **bn_settings)(x)
             x = layers.Activation("relu", name=f"relu{i}")(x)
         if pooling == "max":
             x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
@@ -116,10 +136,10 @@ def cnn(
         if conv_dropout:
             x = layers.Dropout(conv_dropout, name=f"drop{i}")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = layers.Dense(dense_units, activation="relu", name="dense", **decay)(x)
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities", **decay)(x)
     model = keras.Model(inputs, outputs, name=name)
     return compile_model(model, learning_rate) if compile else model
 
@@ -168,6 +188,37 @@ def architecture(model: keras.Model) -> list[str]:
         settings = _settings(layer.get_config())
         lines.append(f"{type(layer).__name__} {settings}")
     return lines
+
+
+def fingerprint(model: keras.Model) -> str:
+    """A short code for what a compiled model is and how it learns (introduced in notebook 03).
+
+    Twelve hexadecimal digits computed from :func:`architecture` and the optimizer's
+    settings (its class and learning rate). Two models with the same fingerprint train
+    the same way from the same seed; the course's seed sweeps record it for every
+    variant, so that a notebook can check that its own models are the ones the shipped
+    results measured.
+    """
+    import hashlib
+    import json
+
+    checks.model(model)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError(
+            f"{model.name!r} is not compiled; compile it before taking its fingerprint"
+        )
+    config = optimizer.get_config()
+    learning_rate = config.get("learning_rate")
+    described = {
+        "architecture": architecture(model),
+        "optimizer": type(optimizer).__name__,
+        "learning_rate": learning_rate
+        if isinstance(learning_rate, (int, float))
+        else repr(learning_rate),
+    }
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def conv_layer_names(model: keras.Model) -> list[str]:

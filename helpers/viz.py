@@ -36,6 +36,8 @@ __all__ = [
     "learning_curves",
     "misclassified",
     "plot_accuracy_vs_shift",
+    "plot_seed_band",
+    "plot_seed_spread",
     "plot_confusion_matrix",
     "plot_generalization_gap",
 ]
@@ -790,7 +792,9 @@ def plot_generalization_gap(result, title: str | None = None):
     return fig
 
 
-def plot_accuracy_vs_shift(table: pd.DataFrame, title: str | None = None):
+def plot_accuracy_vs_shift(
+    table: pd.DataFrame, title: str | None = None, images: str = "validation images"
+):
     """Plot the table of :func:`accuracy_vs_shift`: accuracy against shift, one line per model.
 
     Introduced in notebook 05. Returns the Figure.
@@ -805,10 +809,118 @@ def plot_accuracy_vs_shift(table: pd.DataFrame, title: str | None = None):
     for i, name in enumerate(table.columns):
         ax.plot(table.index, table[name], marker=markers[i % len(markers)], label=str(name))
     ax.set_xticks(list(table.index))
-    ax.set_xlabel("shift of the test images (pixels, averaged over directions)")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(title or "Accuracy on shifted test images")
+    ax.set_xlabel(f"shift of the {images} (pixels, averaged over directions)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title or f"Accuracy on shifted {images}")
     ax.grid(alpha=0.3)
     ax.legend(title="model")
+    fig.tight_layout()
+    return fig
+
+
+def _check_sweep(sweep) -> None:
+    if not all(hasattr(sweep, a) for a in ("band", "values", "variants", "seeds")):
+        raise ValueError(
+            f"sweep is a {type(sweep).__name__}; expected a helpers.sweeps.Sweep, "
+            'e.g. sweeps.load("pooling")'
+        )
+
+
+def plot_seed_band(
+    sweep,
+    variants=None,
+    metric: str = "val_accuracy",
+    live: dict | None = None,
+    title: str | None = None,
+):
+    """A learning curve over seeds: the mean and the lowest-to-highest band per variant.
+
+    Introduced in notebook 03. ``sweep`` is a :class:`helpers.sweeps.Sweep`;
+    ``variants`` selects and orders the variants shown (default: all); ``metric`` is
+    a recorded curve (``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``, ``"loss"``).
+    ``live`` maps some of the variants to this notebook's own run, a list of one value
+    per epoch, drawn as points over the band. Returns the Figure.
+    """
+    _check_sweep(sweep)
+    names = (
+        sweep.variants if variants is None else checks.names(variants, sweep.variants, "variants")
+    )
+    live = dict(live or {})
+    unknown = [n for n in live if n not in names]
+    if unknown:
+        raise ValueError(f"live names {unknown}, which are not among the variants shown {names}")
+    band = sweep.band(metric)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for i, name in enumerate(names):
+        color = f"C{i % 10}"
+        b = band[name]
+        n = len(sweep.seeds)
+        ax.plot(b.index, b["mean"], color=color, label=f"{name}: mean of {n} seeds")
+        ax.fill_between(b.index, b["lowest"], b["highest"], color=color, alpha=0.2)
+        if name in live:
+            values = list(live[name])
+            ax.plot(
+                range(1, len(values) + 1),
+                values,
+                linestyle="none",
+                marker="o",
+                markersize=5,
+                markeredgecolor="black",
+                color=color,
+                label=f"{name}: this run",
+            )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("val_", "validation ").replace("_", " "))
+    ax.set_title(title or f"{metric} over seeds (shaded: lowest to highest)")
+    epochs = band.index
+    ax.set_xticks(list(epochs) if len(epochs) <= 12 else list(epochs)[:: max(1, len(epochs) // 10)])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_spread(
+    sweep,
+    metric: str = "val_accuracy",
+    live: dict | None = None,
+    variants=None,
+    title: str | None = None,
+):
+    """Every seed's result after training, one row of points per variant, and this run.
+
+    Introduced in notebook 05. Each point is one seed of ``sweep`` (a
+    :class:`helpers.sweeps.Sweep`), the vertical bar their mean; ``live`` maps some of
+    the variants to this notebook's own result, drawn as a black cross. Two variants
+    whose rows of points overlap are not told apart by this experiment. Returns the
+    Figure.
+    """
+    _check_sweep(sweep)
+    names = (
+        sweep.variants if variants is None else checks.names(variants, sweep.variants, "variants")
+    )
+    live = dict(live or {})
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(names) + 1.6))
+    for row, name in enumerate(names):
+        values = sweep.values(name, metric)
+        ax.scatter(values, [row] * len(values), color=f"C{row % 10}", alpha=0.7, s=36)
+        ax.plot([values.mean()] * 2, [row - 0.3, row + 0.3], color=f"C{row % 10}", linewidth=2)
+        if name in live:
+            ax.scatter(
+                [live[name]],
+                [row],
+                marker="x",
+                color="black",
+                s=70,
+                zorder=3,
+                label="this run" if row == min(names.index(n) for n in live) else None,
+            )
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(metric.replace("val_", "validation ").replace("_", " "))
+    ax.set_title(title or f"{metric}: each point one seed, the bar their mean")
+    ax.grid(axis="x", alpha=0.3)
+    if live:
+        ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from helpers import data, models, training
-from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb03
+from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb02, nb03
 
 IDS = ["02.1", "02.2", "02.3", "02.4", "03.1", "03.2", "03.3", "04.1", "04.2", "04.3"]
 
@@ -23,7 +23,7 @@ def test_unattempted_default(exercise):
     assert check(exercise, ...).status == NOT_ATTEMPTED
 
 
-@pytest.mark.parametrize("exercise", ["02.3", "02.4", "03.2"])
+@pytest.mark.parametrize("exercise", ["02.3", "03.2"])
 def test_a_function_still_raising_not_implemented_is_unattempted(exercise):
     def todo(*args):
         raise NotImplementedError
@@ -148,28 +148,42 @@ def test_02_3_wrong_border_only():
     feedback("02.3", border_wrong, INCORRECT, "border")
 
 
-def _naive_softmax(z):
+def _softmax(z):
     e = np.exp(np.asarray(z, dtype=float))
     return e / e.sum()
 
 
+def test_02_4_right_answer_is_keras_softmax_of_the_doubled_scores():
+    import keras
+
+    doubled = 2 * np.asarray(nb02.SCORES_02_4, dtype=np.float32)
+    by_keras = np.asarray(keras.activations.softmax(doubled[np.newaxis]))[0]
+    feedback("02.4", by_keras, CORRECT, "more confident")
+
+
 @pytest.mark.parametrize(
-    ("fn", "status", "hint"),
+    ("answer", "status", "hint"),
     [
-        (lambda z: _naive_softmax(np.asarray(z) - np.max(z)), CORRECT, "max(z)"),
-        (_naive_softmax, INCORRECT, "subtract the"),
-        (lambda z: np.asarray(z) / np.sum(z), INCORRECT, "np.exp"),
-        (lambda z: np.ones(len(z)) / len(z), INCORRECT, "sum to 1 but"),
-        (lambda z: _naive_softmax(z)[:2], INCORRECT, "shape"),
-        (lambda z: np.exp(z - np.max(z)), INCORRECT, "For [1, 2, 3]"),
+        ("right", CORRECT, "squared and rescaled"),
+        ("squared", CORRECT, ""),
+        ("original", INCORRECT, "not adding a constant"),
+        ("doubled_probabilities", INCORRECT, "sum to 1"),
+        ([0.5, 0.3, 0.3], INCORRECT, "sum to 1.100"),
+        ([0.5, 0.3, 0.2], INCORRECT, "e^(2 z_i)"),
+        ([0.5, 0.5], INCORRECT, "one per score"),
+        ("three", INCORRECT, "Expected 3 probabilities"),
     ],
 )
-def test_02_4_stable_softmax(fn, status, hint):
-    feedback("02.4", fn, status, hint)
-
-
-def test_02_4_a_crashing_function_is_feedback():
-    feedback("02.4", lambda z: z.nope, INCORRECT, "AttributeError")
+def test_02_4_doubled_scores(answer, status, hint):
+    z = np.asarray(nb02.SCORES_02_4)
+    p = _softmax(z)
+    answers = {
+        "right": _softmax(2 * z),
+        "squared": p**2 / (p**2).sum(),
+        "original": p,
+        "doubled_probabilities": 2 * p,
+    }
+    feedback("02.4", answers.get(answer, answer) if isinstance(answer, str) else answer, status, hint)
 
 
 # ----------------------------------------------------------------- notebook 03

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from helpers import models
-from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, registered
+from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb06, nb07, registered
 
 EXERCISES = ["05.1", "05.2", "05.3", "06.1", "06.2", "06.3", "07.1", "07.2", "07.3"]
 
@@ -194,19 +194,47 @@ def test_05_3_dense_parameters(dense_05_3, answer, status, hint):
 # --------------------------------------------------------------------------- 06
 
 
+def _dropout_samples(rate, x, n=400_000):
+    """What Keras' Dropout layer outputs for one input value, over many training steps."""
+    layer = keras.layers.Dropout(rate, seed=0)
+    return np.asarray(layer(np.full((n,), x, dtype=np.float32), training=True), dtype=np.float64)
+
+
+def test_06_1_right_answer_is_what_keras_does():
+    samples = _dropout_samples(nb06.DROPOUT_RATE_06_1, nb06.INPUT_06_1)
+    mean, std = samples.mean(), samples.std()
+    assert abs(mean - _06_1()[0]) < 0.02 and abs(std - _06_1()[1]) < 0.02
+
+
+def _06_1():
+    rate, x = nb06.DROPOUT_RATE_06_1, nb06.INPUT_06_1
+    return x, x * math.sqrt(rate / (1 - rate))
+
+
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (4.0, CORRECT, "expected value"),
-        (4, CORRECT, ""),
-        (2.0, INCORRECT, "inference"),
-        (1.0, INCORRECT, "not multiplied"),
-        (0, INCORRECT, "was kept"),
-        (3.0, INCORRECT, "1 - rate"),
+        ("right", CORRECT, "spread"),
+        ("kept_mean", INCORRECT, "also counts the steps"),
+        ("shrunk_mean", INCORRECT, "scaled up"),
+        ("no_spread", INCORRECT, "not 0"),
+        ("variance", INCORRECT, "square root"),
+        ("wrong_spread", INCORRECT, "E[output²]"),
+        (3.0, INCORRECT, "a pair"),
     ],
 )
-def test_06_1_kept_value(answer, status, hint):
-    expect("06.1", answer, status, hint)
+def test_06_1_dropout_statistics(answer, status, hint):
+    mean, std = _06_1()
+    rate, x = nb06.DROPOUT_RATE_06_1, nb06.INPUT_06_1
+    answers = {
+        "right": (mean, std),
+        "kept_mean": (x / (1 - rate), std),
+        "shrunk_mean": (x * (1 - rate), std),
+        "no_spread": (mean, 0.0),
+        "variance": (mean, std**2),
+        "wrong_spread": (mean, 1.0),
+    }
+    expect("06.1", answers.get(answer, answer), status, hint)
 
 
 def _dropout(x, rate, rng):
@@ -249,55 +277,92 @@ def test_06_2_dropout_function(fn, status, hint):
     expect("06.2", fn, status, hint)
 
 
-@pytest.fixture(scope="module")
-def dropout_06_3():
-    layer = models.cnn(dense_dropout=0.5).get_layer("drop_dense")
-    return {"right": sum(math.prod(w.shape) for w in layer.trainable_weights)}
+def _keras_early_stopping(losses, patience):
+    """(last epoch trained, epoch whose weights are kept) by Keras' own EarlyStopping."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    callback = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True
+    )
+    callback.set_model(model)
+    model.stop_training = False  # what fit() sets before the first epoch
+    callback.on_train_begin()
+    for epoch, loss in enumerate(losses):
+        model.layers[0].bias.assign([float(epoch + 1)])  # the weights name their epoch
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    return epoch + 1, int(round(float(model.layers[0].bias.numpy()[0])))
+
+
+def test_06_3_answer_is_what_keras_early_stopping_does():
+    right = _keras_early_stopping(nb06.VAL_LOSSES_06_3, nb06.PATIENCE_06_3)
+    assert nb06.early_stop(nb06.VAL_LOSSES_06_3, nb06.PATIENCE_06_3) == right
+    assert check("06.3", right).status == CORRECT
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        ("right", CORRECT, "no weights"),
-        (128, INCORRECT, "Param #"),
-        (0.5, INCORRECT, "learns nothing"),
+        ((8, 5), CORRECT, "patience trades"),
+        ([8, 5], CORRECT, ""),
+        ((10, 10), INCORRECT, "does not reach the last epoch"),
+        ((10, 9), INCORRECT, "does not reach the last epoch"),
+        ((8, 10), INCORRECT, "cannot see the future"),
+        ((8, 8), INCORRECT, "not the last"),
+        ((7, 5), INCORRECT, "stops after the last of them"),
+        ((6, 3), INCORRECT, "Walk through the list"),
+        (8, INCORRECT, "Expected a pair"),
     ],
 )
-def test_06_3_dropout_parameters(dropout_06_3, answer, status, hint):
-    computed("06.3", dropout_06_3, answer, status, hint)
+def test_06_3_early_stopping_epochs(answer, status, hint):
+    expect("06.3", answer, status, hint)
 
 
 # --------------------------------------------------------------------------- 07
 
 
-@pytest.fixture(scope="module")
-def bn_07_1():
-    """The first BN layer of notebook 07's model, as Keras counts it, and wrong answers."""
-    bn = models.cnn(batch_norm=True).get_layer("bn1")
-    channels = bn.gamma.shape[0]
-    trainable = sum(math.prod(w.shape) for w in bn.trainable_weights)
-    return {
-        "right": bn.count_params(),
-        "trainable": trainable,
-        "channels": channels,
-        "per_channel": bn.count_params() // channels,
-        "trainable_per_channel": trainable // channels,
-    }
+def _keras_moving_variance(images, batch, momentum, variance):
+    """The moving variance Keras' BatchNormalization holds after one epoch of batches whose
+    variance is ``variance`` (each batch: a channel of constant spread)."""
+    layer = keras.layers.BatchNormalization(momentum=momentum)
+    layer.build((None, 1))
+    rng = np.random.default_rng(0)
+    for _ in range(math.ceil(images / batch)):
+        x = rng.standard_normal((batch, 1))
+        x = (x - x.mean()) / x.std() * math.sqrt(variance)  # exactly this variance
+        layer(x.astype(np.float32), training=True)
+    return float(layer.moving_variance.numpy()[0])
+
+
+def test_07_1_answer_is_what_keras_computes():
+    keras_value = _keras_moving_variance(
+        nb07.IMAGES_07_1, nb07.BATCH_07_1, nb07.MOMENTUM_07_1, nb07.VARIANCE_07_1
+    )
+    assert check("07.1", keras_value).status == CORRECT, keras_value
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        ("right", CORRECT, "{trainable} trainable"),
-        ("trainable", INCORRECT, "moving mean"),
-        ("channels", INCORRECT, "more than one"),
-        ("per_channel", INCORRECT, "there are {channels} channels"),
-        ("trainable_per_channel", INCORRECT, "one entry per channel"),
-        (100, INCORRECT, "Per channel"),
+        ("right", CORRECT, "times the real variance"),
+        ("target", INCORRECT, "where the average is heading"),
+        ("left", INCORRECT, "share of the starting value"),
+        ("one_step", INCORRECT, "That is one step"),
+        (0.5, INCORRECT, "momentum**t"),
+        ("not a number", INCORRECT, "Expected a number"),
     ],
 )
-def test_07_1_bn_parameters(bn_07_1, answer, status, hint):
-    computed("07.1", bn_07_1, answer, status, hint)
+def test_07_1_moving_variance(answer, status, hint):
+    steps = math.ceil(nb07.IMAGES_07_1 / nb07.BATCH_07_1)
+    left = nb07.MOMENTUM_07_1**steps
+    answers = {
+        "right": left + (1 - left) * nb07.VARIANCE_07_1,
+        "target": nb07.VARIANCE_07_1,
+        "left": left,
+        "one_step": nb07.MOMENTUM_07_1 + (1 - nb07.MOMENTUM_07_1) * nb07.VARIANCE_07_1,
+    }
+    expect("07.1", answers.get(answer, answer), status, hint)
 
 
 @pytest.mark.parametrize(

@@ -33,9 +33,7 @@ def _readme() -> str:
 def _table_rows(text: str, header: str) -> list[list[str]]:
     """The rows of the Markdown table whose header row starts with ``| header |``."""
     lines = text.splitlines()
-    start = next(
-        (i for i, line in enumerate(lines) if line.startswith(f"| {header} |")), None
-    )
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"| {header} |")), None)
     assert start is not None, f"the README has no table with the column {header!r}"
     rows = []
     for line in lines[start + 2 :]:

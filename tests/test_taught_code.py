@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT, course
 
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
-MODULES = ["data", "models", "training", "saving", "viz", "experiments", "params"]
+MODULES = ["data", "models", "training", "saving", "viz", "experiments", "sweeps", "params"]
 CLAIM = re.compile(r"introduced in notebook (\d\d)", re.IGNORECASE)
 
 

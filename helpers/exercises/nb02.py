@@ -113,40 +113,40 @@ def conv2d_same(fn):
     )
 
 
+#: Exercise 02.4: three scores of a last layer, before they are doubled.
+SCORES_02_4 = (2.0, 1.0, 0.1)
+
+
+def _softmax(z) -> np.ndarray:
+    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
+    return e / e.sum()
+
+
 @exercise("02.4")
-def stable_softmax(fn):
-    if not callable(fn):
-        return INCORRECT, f"Expected a function, got {type(fn).__name__}."
-    small = np.array([1.0, 2.0, 3.0])
-    expected = np.exp(small) / np.exp(small).sum()
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.asarray(fn(small.copy()), dtype=float)
-        if out.shape != small.shape:
-            return (
-                INCORRECT,
-                f"The output has shape {out.shape}; expected {small.shape}, one per score.",
-            )
-        if not np.allclose(out, expected):
-            if np.allclose(out, small / small.sum()):
-                return INCORRECT, (
-                    "Dividing the scores by their sum is not softmax: take e to the power of "
-                    "each score first (np.exp)."
-                )
-            if np.allclose(out.sum(), 1.0):
-                return INCORRECT, "The values sum to 1 but are not e^z_i / sum_j e^z_j."
-            return (
-                INCORRECT,
-                f"For [1, 2, 3] expected {np.round(expected, 4)}, got {np.round(out, 4)}.",
-            )
-        big = np.asarray(fn(small + 1000.0), dtype=float)
-    if not np.all(np.isfinite(big)):
+def doubled_scores(answer):
+    z = np.asarray(SCORES_02_4)
+    expected = _softmax(2 * z)
+    try:
+        got = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return INCORRECT, f"Expected {len(z)} probabilities, got {answer!r}."
+    if got.shape != z.shape:
+        return INCORRECT, f"Expected {len(z)} probabilities, one per score; got shape {got.shape}."
+    if np.allclose(got, expected, atol=1e-3):
+        p = _softmax(z)
+        return CORRECT, (
+            f"The largest probability grows from {p.max():.3f} to {expected.max():.3f}: doubling "
+            "the scores makes the model more confident without changing its ranking. "
+            "e^(2z) = (e^z)², so the new probabilities are the old ones squared and rescaled to "
+            "sum to 1. Adding a constant to every score, by contrast, changes nothing."
+        )
+    if np.allclose(got, _softmax(z), atol=1e-3):
         return INCORRECT, (
-            "Right for small scores, but [1001, 1002, 1003] gives inf or nan: subtract the "
-            "largest score from every score before np.exp (this does not change the result)."
+            "Those are the probabilities of the original scores. Adding a constant to every "
+            "score changes nothing, but doubling is not adding a constant."
         )
-    if not np.allclose(big, expected):
-        return (
-            INCORRECT,
-            "For [1001, 1002, 1003] the probabilities should equal those of [1, 2, 3].",
-        )
-    return CORRECT, "Subtracting max(z) leaves the probabilities unchanged and keeps np.exp finite."
+    if np.allclose(got, 2 * _softmax(z), atol=1e-3):
+        return INCORRECT, "Probabilities must sum to 1; doubling them does not give probabilities."
+    if not np.isclose(got.sum(), 1.0, atol=1e-3):
+        return INCORRECT, f"Your values sum to {got.sum():.3f}; probabilities sum to 1."
+    return INCORRECT, "Compute e^(2 z_i) for each score and divide by their sum."

@@ -4,24 +4,54 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number, reference_model
+from helpers.exercises import CORRECT, INCORRECT, exercise
+
+#: Exercise 06.1: a Dropout layer's rate, and the value one of its inputs has at every step.
+DROPOUT_RATE_06_1 = 0.2
+INPUT_06_1 = 3.0
 
 
 @exercise("06.1")
-def kept_value(answer):
-    return number(
-        answer,
-        4.0,
-        hints={
-            2.0: "That is what happens at inference. In training, the inputs that survive are "
-            "scaled up by 1 / (1 - rate).",
-            1.0: "The survivors are divided by (1 - rate), not multiplied by the rate.",
-            0.0: "This input was kept, not dropped.",
-            "default": "A kept input is divided by (1 - rate) = 0.5.",
-        },
-        tolerance=1e-6,
-        why="2.0 / (1 - 0.5) = 4.0, so that the expected value of every input, 0.5 × 0 + "
-        "0.5 × 4.0 = 2.0, is the same in training and at inference.",
+def dropout_statistics(answer):
+    rate, x = DROPOUT_RATE_06_1, INPUT_06_1
+    kept = x / (1 - rate)
+    mean = (1 - rate) * kept
+    std = float(np.sqrt((1 - rate) * kept**2 - mean**2))
+    try:
+        got_mean, got_std = (float(v) for v in answer)
+    except (TypeError, ValueError):
+        return INCORRECT, f"Expected a pair (mean, standard deviation), got {answer!r}."
+    if abs(got_mean - mean) > 1e-3:
+        if abs(got_mean - kept) < 1e-3:
+            return INCORRECT, (
+                f"{kept:g} is the value of a kept input; the mean also counts the steps where "
+                "the input is dropped (output 0)."
+            )
+        if abs(got_mean - x * (1 - rate)) < 1e-3:
+            return (
+                INCORRECT,
+                "The kept inputs are scaled up by 1 / (1 - rate), so the mean is kept.",
+            )
+        return (
+            INCORRECT,
+            "The mean: each step outputs 0 or x / (1 - rate); weigh both by their chance.",
+        )
+    if abs(got_std - std) > 1e-3:
+        if abs(got_std) < 1e-9:
+            return (
+                INCORRECT,
+                "The output changes from step to step (0 or the scaled value): its spread is not 0.",
+            )
+        if abs(got_std - std**2) < 1e-3:
+            return INCORRECT, "That is the variance; the standard deviation is its square root."
+        return INCORRECT, (
+            "The standard deviation: sqrt(E[output²] − mean²), with E[output²] = (1 − rate) × "
+            "(x / (1 − rate))²."
+        )
+    return CORRECT, (
+        f"The mean stays {mean:g}, which is what the scaling is for, but each step's output is "
+        f"{kept:g} or 0: a spread of {std:.3g} = x·sqrt(rate / (1 − rate)). That noise is what "
+        "keeps the next layer from relying on any single input."
     )
 
 
@@ -64,15 +94,61 @@ def dropout_function(fn):
     )
 
 
+#: Exercise 06.3: a run's validation loss after each epoch, watched by early stopping.
+VAL_LOSSES_06_3 = (0.50, 0.42, 0.40, 0.41, 0.39, 0.40, 0.41, 0.43, 0.38, 0.37)
+PATIENCE_06_3 = 3
+
+
+def early_stop(losses, patience):
+    """(last epoch trained, epoch whose weights are kept), as EarlyStopping with
+    restore_best_weights=True decides: stop once ``patience`` epochs in a row have not
+    improved on the best validation loss so far (1-based epochs)."""
+    best, best_epoch, waited = float("inf"), 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return epoch, best_epoch
+    return len(losses), best_epoch
+
+
 @exercise("06.3")
-def dropout_parameters(answer):
-    layer = reference_model("cnn", dense_dropout=0.5).get_layer("drop_dense")
-    return number(
-        answer,
-        sum(int(np.prod(w.shape)) for w in layer.trainable_weights),
-        hints={
-            "default": "Look at the Param # column of a Dropout layer in model.summary(): the "
-            "layer draws a random mask, it learns nothing.",
-        },
-        why="Dropout has no weights: the rate is a fixed setting, and the mask is random.",
-    )
+def early_stopping_epochs(answer):
+    stop, kept = early_stop(VAL_LOSSES_06_3, PATIENCE_06_3)
+    try:
+        got = tuple(int(v) for v in answer)
+        if len(got) != 2:
+            raise ValueError
+    except (TypeError, ValueError):
+        return INCORRECT, f"Expected a pair (last epoch trained, epoch kept), got {answer!r}."
+    best_overall = int(np.argmin(VAL_LOSSES_06_3)) + 1
+    if got == (stop, kept):
+        return CORRECT, (
+            f"After epoch {kept} the loss did not improve for {PATIENCE_06_3} epochs, so training "
+            f"stopped after epoch {stop} and restore_best_weights put epoch {kept}'s weights back. "
+            f"The better epoch {best_overall} was never reached: patience trades a little of the "
+            "best possible result for not training long past it."
+        )
+    if got[0] == len(VAL_LOSSES_06_3):
+        return (
+            INCORRECT,
+            "The run does not reach the last epoch: count the epochs without improvement.",
+        )
+    if got[1] == best_overall:
+        return INCORRECT, (
+            f"Epoch {best_overall} has the lowest loss of the list, but early stopping cannot "
+            "see the future: did the run get that far?"
+        )
+    if got[0] == stop and got[1] == stop:
+        return (
+            INCORRECT,
+            "With restore_best_weights=True the kept weights are the best epoch's, not the last.",
+        )
+    if got[0] == stop - 1:
+        return (
+            INCORRECT,
+            f"Patience {PATIENCE_06_3} allows {PATIENCE_06_3} epochs without improvement; it stops after the last of them.",
+        )
+    return INCORRECT, "Walk through the list: track the best loss so far and count epochs since it."

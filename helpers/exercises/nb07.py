@@ -2,37 +2,47 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from helpers.exercises import CORRECT, INCORRECT, exercise, number, reference_model
+from helpers.exercises import CORRECT, INCORRECT, exercise, number
 
 
 def _count(weights) -> int:
     return sum(int(np.prod(w.shape)) for w in weights)
 
 
+#: Exercise 07.1: one epoch of training, and the statistics of one BN channel.
+IMAGES_07_1 = 50_000
+BATCH_07_1 = 250
+MOMENTUM_07_1 = 0.99
+VARIANCE_07_1 = 0.04
+
+
 @exercise("07.1")
-def bn_parameters(answer):
-    bn = reference_model("cnn", batch_norm=True).get_layer("bn1")
-    channels = int(bn.output.shape[-1])
-    total = bn.count_params()
-    trainable = _count(bn.trainable_weights)
-    moving = _count(bn.non_trainable_weights)
-    per_channel = total // channels
+def moving_variance_after_one_epoch(answer):
+    steps = math.ceil(IMAGES_07_1 / BATCH_07_1)
+    left = MOMENTUM_07_1**steps
+    expected = left * 1.0 + (1 - left) * VARIANCE_07_1
     return number(
         answer,
-        total,
+        expected,
+        tolerance=5e-4,
         hints={
-            trainable: "Those are the trainable ones, γ and β. The moving mean and variance are "
-            "parameters too, just not trained by the gradient.",
-            channels: "There is more than one number per channel.",
-            per_channel: f"{per_channel} numbers per channel, and there are {channels} channels.",
-            trainable // channels: "γ and β are vectors with one entry per channel, and BN "
-            f"keeps {moving // channels} more statistics per channel.",
-            "default": "Per channel, BN keeps γ, β, a moving mean and a moving variance.",
+            VARIANCE_07_1: "That is where the average is heading, not where it is after one epoch: "
+            "part of the starting value 1 is still in it.",
+            round(left, 6): "That is the share of the starting value left; the rest of the "
+            "average is the real variance.",
+            round(
+                MOMENTUM_07_1 * 1.0 + (1 - MOMENTUM_07_1) * VARIANCE_07_1, 6
+            ): f"That is one step; one epoch is {steps} steps.",
+            "default": f"After t steps a share momentum**t of the starting value 1 is left; one "
+            f"epoch is {IMAGES_07_1:,} / {BATCH_07_1} steps.",
         },
-        why=f"{per_channel} per channel × {channels} channels: {trainable} trainable (γ, β) and "
-        f"{moving} non-trainable (moving mean and variance).",
+        why=f"{steps} steps leave 0.99**{steps} = {left:.3f} of the start: {left:.3f} × 1 + "
+        f"{1 - left:.3f} × {VARIANCE_07_1} = {expected:.3f}, about {expected / VARIANCE_07_1:.1f} "
+        "times the real variance.",
     )
 
 

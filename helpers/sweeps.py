@@ -1,0 +1,425 @@
+"""Seed sweeps: each controlled experiment of the course, repeated over several seeds.
+
+Introduced in notebook 03. One training run is one sample: another seed draws other
+initial weights, another validation split and another order of batches, and moves
+every accuracy by a few tenths of a point. Before a notebook says that one variant
+beats another, the difference must be larger than that seed-to-seed spread. The
+course therefore ran each of its experiments (notebooks 03, 05, 06 and 07) with the
+book's settings for several seeds (``make sweep``, about 40 minutes on 2 CPU cores)
+and ships the results with the helpers, as it ships notebook 08's recipe search.
+
+:data:`EXPERIMENTS` defines what was run; :func:`load` reads the shipped results as a
+:class:`Sweep`, whose methods summarise them (:meth:`Sweep.summary`), compare two
+variants seed by seed (:meth:`Sweep.compare`) and hold the bands the notebooks plot
+(:meth:`Sweep.band`, drawn by :func:`helpers.viz.plot_seed_band`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import checks
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "EXPERIMENTS",
+    "RUN_COLUMNS",
+    "SEEDS",
+    "Experiment",
+    "Sweep",
+    "load",
+    "run",
+]
+
+#: The seeds every sweep runs. Seed 0 is the notebooks' own ``SEED``, so a notebook's
+#: live run under the book's settings repeats the sweep's first run.
+SEEDS = (0, 1, 2, 3, 4)
+
+#: Columns of a sweep's table of runs: one row per seed and variant.
+RUN_COLUMNS = (
+    "variant",
+    "seed",
+    "fingerprint",
+    "parameters",
+    "train_size",
+    "test_size",
+    "epochs",
+    "batch_size",
+    "epochs_trained",
+    "train_accuracy",
+    "val_accuracy",
+)
+#: Columns of a sweep's learning curves: one row per seed, variant and epoch.
+CURVE_COLUMNS = ("variant", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One controlled experiment of the course, as the sweep runs it.
+
+    ``variants`` maps a name to a function that builds and compiles a fresh model
+    (as the notebook's ``VARIANTS``); ``callbacks`` maps some names to a function that
+    returns fresh Keras callbacks for that run. ``train_size``, ``test_size``,
+    ``epochs`` and ``batch_size`` are the notebook's own parameters (a test checks that
+    they are its defaults). ``test`` says whether the test accuracy of every run is
+    recorded: only where nothing is chosen (the baseline of notebook 03), since the
+    variants of 05-07 are compared on the validation set. ``shifts`` records the
+    validation accuracy on images shifted by 1..``shifts`` pixels (notebook 05).
+    """
+
+    notebook: str
+    variants: Mapping[str, Callable]
+    train_size: int
+    epochs: int
+    batch_size: int
+    test_size: int = 10_000
+    callbacks: Mapping[str, Callable[[], list]] = field(default_factory=dict)
+    test: bool = False
+    shifts: int = 0
+
+
+def _pooling_variants():
+    from helpers import models
+
+    return {p: (lambda p=p: models.cnn(pooling=p)) for p in models.POOLING_CHOICES}
+
+
+def _dropout_variants():
+    from helpers import models
+
+    return {
+        "no dropout": lambda: models.cnn(),
+        "dense 0.5": lambda: models.cnn(dense_dropout=0.5),
+        "conv 0.5": lambda: models.cnn(conv_dropout=0.5),
+        "conv+dense 0.5": lambda: models.cnn(conv_dropout=0.5, dense_dropout=0.5),
+        "conv+dense 0.2": lambda: models.cnn(conv_dropout=0.2, dense_dropout=0.2),
+        "weight decay 1e-3": lambda: models.cnn(weight_decay=1e-3),
+        "early stopping": lambda: models.cnn(),
+    }
+
+
+def early_stopping() -> list:
+    """Notebook 06's early stopping: watch the validation loss, patience 3, keep the best."""
+    import keras
+
+    return [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    ]
+
+
+def _batch_norm_variants():
+    from helpers import models
+
+    variants = {}
+    for lr in (1e-3, 1e-2, 1e-1):
+        variants[f"baseline, lr {lr:g}"] = lambda lr=lr: models.cnn(learning_rate=lr)
+        variants[f"BN, lr {lr:g}"] = lambda lr=lr: models.cnn(batch_norm=True, learning_rate=lr)
+    variants["BN momentum 0.9, lr 0.001"] = lambda: models.cnn(
+        batch_norm=True, batch_norm_momentum=0.9
+    )
+    return variants
+
+
+def _baseline_variants():
+    from helpers import models
+
+    return {"baseline": lambda: models.baseline_cnn()}
+
+
+#: The course's controlled experiments, by name, with the book's settings.
+EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
+    "baseline": lambda: Experiment("03_training", _baseline_variants(), 54_000, 5, 32, test=True),
+    "pooling": lambda: Experiment("05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4),
+    "dropout": lambda: Experiment(
+        "06_dropout",
+        _dropout_variants(),
+        5_000,
+        25,
+        32,
+        callbacks={"early stopping": early_stopping},
+    ),
+    "batch_norm": lambda: Experiment(
+        "07_batch_normalization", _batch_norm_variants(), 20_000, 5, 128
+    ),
+}
+
+
+def _results_dir() -> Path:
+    return Path(str(resources.files("helpers") / "results"))
+
+
+def _paths(name: str, folder: Path | None = None) -> tuple[Path, Path]:
+    folder = _results_dir() if folder is None else Path(folder)
+    return folder / f"sweep_{name}_runs.csv", folder / f"sweep_{name}_curves.csv"
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_one(experiment: Experiment, seed: int, verbose: int = 1):
+    """Run every variant of ``experiment`` once, with ``seed``; returns (runs, curves) rows.
+
+    Exactly what the experiment's notebook does with ``SEED = seed`` and its book
+    settings: the same split (:func:`helpers.data.course_splits`), the same
+    :func:`helpers.experiments.run_experiment`.
+    """
+    from helpers import data, experiments, models, training
+
+    splits = data.course_splits(experiment.train_size, experiment.test_size, seed=seed)
+    result = experiments.run_experiment(
+        experiment.variants,
+        splits.train,
+        splits.validation,
+        epochs=experiment.epochs,
+        batch_size=experiment.batch_size,
+        seed=seed,
+        verbose=verbose,
+        callbacks=experiment.callbacks,
+    )
+    shifted = None
+    if experiment.shifts:
+        shifted = experiments.accuracy_vs_shift(
+            result.models, *splits.validation, max_shift=experiment.shifts
+        )
+    runs, curves = [], []
+    for name in result.variants:
+        model, history = result.models[name], result.histories[name]
+        row = {
+            "variant": name,
+            "seed": seed,
+            "fingerprint": models.fingerprint(model),
+            "parameters": int(model.count_params()),
+            "train_size": experiment.train_size,
+            "test_size": experiment.test_size,
+            "epochs": experiment.epochs,
+            "batch_size": experiment.batch_size,
+            "epochs_trained": len(history["loss"]),
+            "train_accuracy": float(result.table.loc[name, "train accuracy"]),
+            "val_accuracy": float(result.table.loc[name, "validation accuracy"]),
+        }
+        if experiment.test:
+            row["test_accuracy"] = training.evaluate(model, *splits.test)["accuracy"]
+        if shifted is not None:
+            for shift in range(1, experiment.shifts + 1):
+                row[f"val_accuracy_shift_{shift}"] = float(shifted.loc[shift, name])
+        runs.append(row)
+        for epoch in range(len(history["loss"])):
+            curves.append(
+                {"variant": name, "seed": seed, "epoch": epoch + 1}
+                | {m: history[m][epoch] for m in CURVE_COLUMNS[3:]}
+            )
+    return runs, curves
+
+
+def run(name: str, seeds=SEEDS, folder: Path | None = None, verbose: int = 1) -> Sweep:
+    """Run the experiment ``name`` of :data:`EXPERIMENTS` for every seed and write its files.
+
+    Writes ``sweep_<name>_runs.csv`` and ``sweep_<name>_curves.csv`` into ``folder``
+    (default: the helpers' shipped results) and returns the :class:`Sweep`. On the
+    same machine, running it again writes the same files: every run is seeded, and
+    nothing that depends on the clock is recorded.
+    """
+    checks.choice("name", name, list(EXPERIMENTS))
+    seeds = [checks.whole("seed", s, 0, example=0) for s in seeds]
+    if len(set(seeds)) < 2:
+        raise ValueError(f"seeds is {seeds!r}; expected at least two different seeds")
+    experiment = EXPERIMENTS[name]()
+    runs, curves = [], []
+    for seed in seeds:
+        if verbose:
+            print(f"{name}, seed {seed}:", flush=True)
+        r, c = run_one(experiment, seed, verbose=verbose)
+        runs += r
+        curves += c
+    runs_path, curves_path = _paths(name, folder)
+    runs_path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(runs).to_csv(runs_path, index=False, float_format="%.6f")
+    pd.DataFrame(curves, columns=CURVE_COLUMNS).to_csv(
+        curves_path, index=False, float_format="%.6f"
+    )
+    return load(name, folder)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Sweep:
+    """The shipped results of one experiment's seed sweep (introduced in notebook 03).
+
+    ``runs`` has one row per seed and variant (:data:`RUN_COLUMNS`, plus
+    ``test_accuracy`` or ``val_accuracy_shift_<k>`` where the experiment records them),
+    ``curves`` one row per seed, variant and epoch (:data:`CURVE_COLUMNS`).
+    """
+
+    name: str
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+
+    @property
+    def variants(self) -> list[str]:
+        """The variant names, in the order they were run."""
+        return list(dict.fromkeys(self.runs["variant"]))
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds the sweep ran."""
+        return sorted(int(s) for s in self.runs["seed"].unique())
+
+    @property
+    def settings(self) -> dict[str, int]:
+        """The settings every run used: train_size, test_size, epochs and batch_size."""
+        keys = ("train_size", "test_size", "epochs", "batch_size")
+        return {k: int(self.runs[k].iloc[0]) for k in keys}
+
+    def _metric(self, metric: str) -> str:
+        numeric = [
+            c
+            for c in self.runs.columns
+            if c.endswith("accuracy") or c.startswith("val_accuracy_shift")
+        ]
+        if metric not in numeric:
+            raise ValueError(f"metric is {metric!r}; this sweep recorded {numeric}")
+        return metric
+
+    def _variant(self, variant: str) -> str:
+        if variant not in self.variants:
+            raise ValueError(f"variant is {variant!r}; this sweep ran {self.variants}")
+        return variant
+
+    def describe(self, variant: str, metric: str = "val_accuracy") -> str:
+        """``"90.4% (89.9–90.6% over 5 seeds)"``: the mean and range of a variant's metric."""
+        v = self.values(variant, metric)
+        return f"{v.mean():.1%} ({100 * v.min():.1f}–{v.max():.1%} over {len(v)} seeds)"
+
+    def values(self, variant: str, metric: str = "val_accuracy") -> pd.Series:
+        """The metric of one variant after training, one value per seed (indexed by seed)."""
+        rows = self.runs[self.runs["variant"] == self._variant(variant)]
+        return rows.set_index("seed")[self._metric(metric)].sort_index()
+
+    def summary(self, metric: str = "val_accuracy") -> pd.DataFrame:
+        """Mean, standard deviation, lowest and highest value of ``metric`` over the seeds.
+
+        One row per variant; ``seeds`` says how many runs each row summarises.
+        """
+        self._metric(metric)
+        rows = {}
+        for variant in self.variants:
+            v = self.values(variant, metric)
+            rows[variant] = {
+                "mean": v.mean(),
+                "std": v.std(ddof=1),
+                "lowest": v.min(),
+                "highest": v.max(),
+                "seeds": len(v),
+            }
+        table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("variant")
+        table["seeds"] = table["seeds"].astype(int)
+        return table.round(4)
+
+    def compare(self, a: str, b: str, metric: str = "val_accuracy") -> dict:
+        """Compare variant ``a`` with ``b`` seed by seed.
+
+        Returns the mean of ``a - b``, its lowest and highest value over the seeds,
+        and a verdict: ``"higher"`` when ``a``'s lowest value is above ``b``'s highest
+        (the two ranges over the seeds do not overlap), ``"lower"`` in the opposite
+        case, and ``"no clear difference"`` otherwise. The notebooks state a
+        difference only when the verdict is not ``"no clear difference"``.
+        """
+        va, vb = self.values(a, metric), self.values(b, metric)
+        difference = va - vb
+        if va.min() > vb.max():
+            verdict = "higher"
+        elif va.max() < vb.min():
+            verdict = "lower"
+        else:
+            verdict = "no clear difference"
+        return {
+            "mean difference": float(difference.mean()),
+            "lowest difference": float(difference.min()),
+            "highest difference": float(difference.max()),
+            "verdict": verdict,
+        }
+
+    def band(self, metric: str = "val_accuracy", variant: str | None = None) -> pd.DataFrame:
+        """Per epoch: the mean, lowest and highest value of a curve over the seeds.
+
+        ``metric`` is one of the recorded curves (``loss``, ``accuracy``, ``val_loss``,
+        ``val_accuracy``). Columns are a (variant, statistic) MultiIndex, the index
+        is the epoch. Runs that stopped early contribute only the epochs they trained.
+        """
+        if metric not in CURVE_COLUMNS[3:]:
+            raise ValueError(f"metric is {metric!r}; expected one of {list(CURVE_COLUMNS[3:])}")
+        names = self.variants if variant is None else [self._variant(variant)]
+        frames = {}
+        for name in names:
+            rows = self.curves[self.curves["variant"] == name]
+            grouped = rows.groupby("epoch")[metric]
+            frames[name] = pd.DataFrame(
+                {"mean": grouped.mean(), "lowest": grouped.min(), "highest": grouped.max()}
+            )
+        return pd.concat(frames, axis=1)
+
+    def check_matches(self, variants: Mapping[str, Callable], **settings) -> None:
+        """Raise unless ``variants`` and ``settings`` are the ones this sweep measured.
+
+        Each notebook calls it under the book's settings: the variant names must be
+        the sweep's, each variant's model must have the recorded
+        :func:`helpers.models.fingerprint`, and every setting given (``train_size``,
+        ``epochs``, ...) must equal the sweep's. Otherwise the shipped results no
+        longer describe the notebook, and ``make sweep`` must be run again.
+        """
+        from helpers import models
+
+        if list(variants) != self.variants:
+            raise ValueError(
+                f"the notebook's variants are {list(variants)}, the shipped sweep "
+                f"{self.name!r} ran {self.variants}; run `make sweep` again"
+            )
+        recorded = self.runs.drop_duplicates("variant").set_index("variant")["fingerprint"]
+        for name, build in variants.items():
+            built = models.fingerprint(build())
+            if built != recorded[name]:
+                raise ValueError(
+                    f"variant {name!r} builds a model with fingerprint {built}, the sweep "
+                    f"{self.name!r} measured {recorded[name]}: the model or its optimizer "
+                    "changed; run `make sweep` again"
+                )
+        for key, value in settings.items():
+            if key not in self.settings:
+                raise ValueError(f"unknown setting {key!r}; expected some of {list(self.settings)}")
+            if self.settings[key] != value:
+                raise ValueError(
+                    f"{key} is {value!r} in the notebook and {self.settings[key]!r} in the "
+                    f"shipped sweep {self.name!r}; run `make sweep` again or restore the default"
+                )
+
+
+def load(name: str, folder: Path | None = None) -> Sweep:
+    """The shipped seed sweep of experiment ``name`` (introduced in notebook 03).
+
+    ``name`` is one of :data:`EXPERIMENTS`: ``"baseline"`` (notebook 03),
+    ``"pooling"`` (05), ``"dropout"`` (06), ``"batch_norm"`` (07).
+    """
+    checks.choice("name", name, list(EXPERIMENTS))
+    runs_path, curves_path = _paths(name, folder)
+    if not runs_path.exists() or not curves_path.exists():
+        raise FileNotFoundError(
+            f"no results for the sweep {name!r} at {runs_path.parent}; run `make sweep` "
+            "(or reinstall the course's helpers)"
+        )
+    runs, curves = pd.read_csv(runs_path), pd.read_csv(curves_path)
+    missing = [c for c in RUN_COLUMNS if c not in runs.columns]
+    if missing or tuple(curves.columns) != CURVE_COLUMNS:
+        raise ValueError(
+            f"the sweep files of {name!r} have the columns {list(runs.columns)} and "
+            f"{list(curves.columns)}; expected {list(RUN_COLUMNS)} and {list(CURVE_COLUMNS)}. "
+            "Run `make sweep` again or reinstall the course's helpers."
+        )
+    runs["seed"] = runs["seed"].astype(int)
+    return Sweep(name=name, runs=runs, curves=curves)
