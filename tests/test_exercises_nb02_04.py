@@ -183,7 +183,9 @@ def test_02_4_doubled_scores(answer, status, hint):
         "original": p,
         "doubled_probabilities": 2 * p,
     }
-    feedback("02.4", answers.get(answer, answer) if isinstance(answer, str) else answer, status, hint)
+    feedback(
+        "02.4", answers.get(answer, answer) if isinstance(answer, str) else answer, status, hint
+    )
 
 
 # ----------------------------------------------------------------- notebook 03

@@ -167,3 +167,18 @@ def test_every_check_is_unit_tested():
     tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_exercises*.py"))
     untested = [i for i in registered() if f'"{i}"' not in tests]
     assert not untested, f"exercise checks without unit tests: {untested}"
+
+
+def test_license_and_citation_agree_with_the_package():
+    import tomllib
+
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License"), "LICENSE must hold the MIT text"
+    assert project["license"] == "MIT"
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    assert citation["version"] == project["version"], "CITATION.cff names another version"
+    assert citation["license"] == "MIT"
+    assert citation["title"] in (ROOT / "README.md").read_text()
