@@ -175,7 +175,9 @@ def test_license_and_citation_agree_with_the_package():
     import yaml
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert (ROOT / "LICENSE").read_text().startswith("MIT License"), "LICENSE must hold the MIT text"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License"), (
+        "LICENSE must hold the MIT text"
+    )
     assert project["license"] == "MIT"
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert citation["cff-version"] == "1.2.0"
