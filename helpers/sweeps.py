@@ -253,8 +253,9 @@ class Sweep:
     """The shipped results of one experiment's seed sweep (introduced in notebook 03).
 
     ``runs`` has one row per seed and variant (:data:`RUN_COLUMNS`, plus
-    ``test_accuracy`` or ``val_accuracy_shift_<k>`` where the experiment records them),
-    ``curves`` one row per seed, variant and epoch (:data:`CURVE_COLUMNS`).
+    ``test_accuracy`` or ``val_accuracy_shift_<k>`` where the experiment records them,
+    and ``gap``, the generalization gap ``train_accuracy - val_accuracy``), ``curves``
+    one row per seed, variant and epoch (:data:`CURVE_COLUMNS`).
     """
 
     name: str
@@ -281,7 +282,7 @@ class Sweep:
         numeric = [
             c
             for c in self.runs.columns
-            if c.endswith("accuracy") or c.startswith("val_accuracy_shift")
+            if c.endswith("accuracy") or c.startswith("val_accuracy_shift") or c == "gap"
         ]
         if metric not in numeric:
             raise ValueError(f"metric is {metric!r}; this sweep recorded {numeric}")
@@ -422,4 +423,5 @@ def load(name: str, folder: Path | None = None) -> Sweep:
             "Run `make sweep` again or reinstall the course's helpers."
         )
     runs["seed"] = runs["seed"].astype(int)
+    runs["gap"] = runs["train_accuracy"] - runs["val_accuracy"]
     return Sweep(name=name, runs=runs, curves=curves)

@@ -45,6 +45,8 @@ def test_shipped_sweep_covers_every_seed_variant_and_epoch(name):
             assert trained == experiment.epochs, (variant, seed)
     accuracies = sweep.runs[[c for c in sweep.runs.columns if "accuracy" in c]]
     assert ((accuracies >= 0) & (accuracies <= 1)).all().all()
+    gap = sweep.runs["train_accuracy"] - sweep.runs["val_accuracy"]
+    assert np.allclose(sweep.runs["gap"], gap)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -174,7 +176,9 @@ def _sweep(values: dict[str, list[float]]) -> sweeps.Sweep:
                         "val_accuracy": accuracy - 0.1 * (2 - epoch),
                     }
                 )
-    return sweeps.Sweep("test", pd.DataFrame(runs), pd.DataFrame(curves))
+    runs = pd.DataFrame(runs)
+    runs["gap"] = runs["train_accuracy"] - runs["val_accuracy"]
+    return sweeps.Sweep("test", runs, pd.DataFrame(curves))
 
 
 def test_summary_and_describe():
@@ -186,6 +190,7 @@ def test_summary_and_describe():
     assert (table.loc["b", "lowest"], table.loc["b", "highest"]) == (0.8, 0.9)
     assert table["seeds"].tolist() == [3, 3]
     assert sweep.describe("a") == "91.0% (90.0–92.0% over 3 seeds)"
+    assert sweep.summary("gap")["mean"].tolist() == pytest.approx([0.05, 0.05])
 
 
 @pytest.mark.parametrize(
