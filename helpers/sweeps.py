@@ -32,6 +32,7 @@ __all__ = [
     "SEEDS",
     "Experiment",
     "Sweep",
+    "early_stopping",
     "load",
     "run",
 ]
@@ -104,7 +105,11 @@ def _dropout_variants():
 
 
 def early_stopping() -> list:
-    """Notebook 06's early stopping: watch the validation loss, patience 3, keep the best."""
+    """The early stopping of notebook 06's sweep (introduced in notebook 06).
+
+    Watch the validation loss, stop after 3 epochs without improvement, keep the best
+    epoch's weights. Notebook 06 writes the same callback and checks that they agree.
+    """
     import keras
 
     return [
