@@ -267,6 +267,9 @@ class Sweep:
     runs: pd.DataFrame
     curves: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        self.runs = self.runs.assign(gap=self.runs["train_accuracy"] - self.runs["val_accuracy"])
+
     @property
     def variants(self) -> list[str]:
         """The variant names, in the order they were run."""
@@ -428,5 +431,4 @@ def load(name: str, folder: Path | None = None) -> Sweep:
             "Run `make sweep` again or reinstall the course's helpers."
         )
     runs["seed"] = runs["seed"].astype(int)
-    runs["gap"] = runs["train_accuracy"] - runs["val_accuracy"]
     return Sweep(name=name, runs=runs, curves=curves)

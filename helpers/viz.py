@@ -901,6 +901,7 @@ def plot_seed_spread(
     )
     live = dict(live or {})
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(names) + 1.6))
+    labelled = False
     for row, name in enumerate(names):
         values = sweep.values(name, metric)
         ax.scatter(values, [row] * len(values), color=f"C{row % 10}", alpha=0.7, s=36)
@@ -913,8 +914,9 @@ def plot_seed_spread(
                 color="black",
                 s=70,
                 zorder=3,
-                label="this run" if row == min(names.index(n) for n in live) else None,
+                label=None if labelled else "this run",
             )
+            labelled = True
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlabel(metric.replace("val_", "validation ").replace("_", " "))

@@ -179,9 +179,7 @@ def _sweep(values: dict[str, list[float]]) -> sweeps.Sweep:
                         "val_accuracy": accuracy - 0.1 * (2 - epoch),
                     }
                 )
-    runs = pd.DataFrame(runs)
-    runs["gap"] = runs["train_accuracy"] - runs["val_accuracy"]
-    return sweeps.Sweep("test", runs, pd.DataFrame(curves))
+    return sweeps.Sweep("test", pd.DataFrame(runs), pd.DataFrame(curves))
 
 
 def test_summary_and_describe():

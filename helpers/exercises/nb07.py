@@ -8,11 +8,6 @@ import numpy as np
 
 from helpers.exercises import CORRECT, INCORRECT, exercise, number
 
-
-def _count(weights) -> int:
-    return sum(int(np.prod(w.shape)) for w in weights)
-
-
 #: Exercise 07.1: one epoch of training, and the statistics of one BN channel.
 IMAGES_07_1 = 50_000
 BATCH_07_1 = 250
