@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,61 @@ MATHJAX_DIR = BUILD / "npm" / "node_modules" / "mathjax" / "es5"
 
 class NotebookFailed(RuntimeError):
     """A notebook raised: names the notebook, the cell and the error."""
+
+
+# A solution as the notebooks store it: a Markdown cell with an HTML <details> block
+# (collapsed in the book, in JupyterLab and on Colab alike) holding the code.
+SOLUTION = re.compile(
+    r"<summary>Solution to exercise (\w\w\.\d+)</summary>\s*```python\n(.*?)\n```", re.S
+)
+CORRECT = "✅ Correct"
+
+
+def with_solutions(nb):
+    """The notebook with every solution's code inserted as a code cell right after it.
+
+    The student's notebook holds no solution code cell, so that nothing gives the
+    answers away; the executed notebooks (the book and the tests) run each solution
+    after its exercise, where :func:`check_solutions` finds it. The book removes
+    these cells (tag ``remove-cell``): the solution already shows in its block.
+    """
+    import nbformat
+
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "markdown":
+            continue
+        for exercise, code in SOLUTION.findall(cell.source):
+            cells.append(
+                nbformat.v4.new_code_cell(
+                    code,
+                    metadata={"tags": ["remove-cell"], "course": {"solution": exercise}},
+                )
+            )
+    nb.cells = cells
+    return nb
+
+
+def check_solutions(nb) -> list[str]:
+    """What is wrong with the executed solutions: each one that calls ``check`` must
+    print the checker's verdict "Correct"; returns one line per failure."""
+    problems = []
+    for cell in nb.cells:
+        exercise = cell.metadata.get("course", {}).get("solution")
+        if exercise is None or "check(" not in cell.source:
+            continue
+        shown = "".join(
+            output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            for output in cell.get("outputs", [])
+        )
+        if CORRECT not in shown:
+            problems.append(
+                f"the solution to exercise {exercise} does not pass its check; it printed "
+                f"{shown.strip()[:300]!r}"
+            )
+    return problems
 
 
 def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
@@ -142,7 +198,12 @@ class PeakRSS(threading.Thread):
 
 
 def execute(profile: str, names: list[str] | None = None, force: bool = False) -> dict[str, float]:
-    """Execute notebooks under a profile; return the seconds each took (0 when reused)."""
+    """Execute notebooks under a profile; return the seconds each took (0 when reused).
+
+    Each notebook runs with its solutions (:func:`with_solutions`), and every solution
+    must pass its exercise's check.
+    """
+    import nbformat
     import papermill
 
     out_dir = BUILD / "executed" / profile
@@ -178,12 +239,14 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             print(f"[{profile}] {failures[-1]}", flush=True)
             continue
         print(f"[{profile}] {name}: executing with {params}", flush=True)
+        prepared = out_dir / f"{name}.with-solutions.ipynb"
+        nbformat.write(with_solutions(nbformat.read(source, as_version=4)), prepared)
         start = time.perf_counter()
         memory = PeakRSS()
         memory.start()
         try:
             papermill.execute_notebook(
-                str(source),
+                str(prepared),
                 str(target),
                 parameters=params,
                 cwd=str(source.parent),
@@ -201,8 +264,15 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             failures.append(_describe_failure(name, err))
             print(f"[{profile}] {failures[-1]}", flush=True)
             continue
+        finally:
+            prepared.unlink(missing_ok=True)
         timings[name] = time.perf_counter() - start
         peak_mb = memory.stop()
+        wrong = check_solutions(nbformat.read(target, as_version=4))
+        if wrong:
+            failures.append(f"{name}: " + "; ".join(wrong))
+            print(f"[{profile}] {failures[-1]}", flush=True)
+            continue
         stamp.write_text(fingerprint)
         _record(
             out_dir,
@@ -212,6 +282,7 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
                 "peak_rss_mb": peak_mb,
                 "params": params,
                 "date": time.strftime("%Y-%m-%d %H:%M"),
+                "machine": machine(),
             },
         )
         print(
@@ -229,6 +300,84 @@ def _record(out_dir: Path, name: str, entry: dict) -> None:
     timings = json.loads(path.read_text()) if path.is_file() else {}
     timings[name] = entry
     path.write_text(json.dumps(timings, indent=2, sort_keys=True))
+
+
+def machine() -> str:
+    """The processor and the number of cores, as the timing record names them."""
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model or 'unknown processor'}, {os.cpu_count()} cores"
+
+
+# Binder restarts a kernel that uses more memory than this.
+SMALL_MACHINE_MB = 2048
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def cost_label(name: str) -> str | None:
+    """What running notebook ``name`` costs, from the course's timing records.
+
+    The time and the kernel's peak memory of its last execution with the full
+    settings (the book's) and with the fast ones (the tests'), from
+    ``_build/executed/<profile>/timings.json``; None when neither was recorded.
+    A peak above :data:`SMALL_MACHINE_MB` says how to run the notebook on a small
+    machine such as Binder.
+    """
+    records = {}
+    for profile in ("full", "fast"):
+        path = BUILD / "executed" / profile / "timings.json"
+        if path.is_file():
+            entry = json.loads(path.read_text()).get(name)
+            if entry:
+                records[profile] = entry
+    if not records:
+        return None
+    parts = []
+    for profile, what in (("full", "the full settings"), ("fast", "the fast settings")):
+        if profile in records:
+            entry = records[profile]
+            parts.append(
+                f"with {what}, {_duration(entry['seconds'])} and up to "
+                f"{entry['peak_rss_mb'] / 1024:.1f} GB of memory"
+            )
+    where = records.get("full", records.get("fast")).get("machine", "")
+    label = (
+        "> **What running this notebook costs**"
+        + (f" (measured on {where})" if where else "")
+        + ": "
+        + "; ".join(parts)
+        + "."
+    )
+    peak = max(entry["peak_rss_mb"] for entry in records.values())
+    if peak > SMALL_MACHINE_MB:
+        label += (
+            f" That is more than the {SMALL_MACHINE_MB / 1024:.0f} GB at which Binder restarts "
+            'a kernel: there, set `PROFILE = "fast"` in the parameters cell, or lower '
+            "`TRAIN_SIZE`."
+        )
+    return label
+
+
+def _with_cost_label(nb, name: str):
+    """The notebook with its cost label under its title (the first heading)."""
+    label = cost_label(name)
+    if label is None:
+        return nb
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            title, _, rest = cell.source.partition("\n")
+            cell.source = f"{title}\n\n{label}\n{rest}"
+            break
+    return nb
 
 
 def _sync(src: Path, dst: Path) -> None:
@@ -270,7 +419,10 @@ def ensure_mathjax() -> Path:
 
 
 def stage(profile: str) -> Path:
-    """Lay out the book's sources with the executed notebooks in place of the stored ones."""
+    """Lay out the book's sources with the executed notebooks in place of the stored ones.
+
+    Each notebook page gets its cost label (:func:`cost_label`) under its title.
+    """
     stage_dir = BUILD / "stage" / profile
     for item in BOOK_SOURCES:
         _sync(ROOT / item, stage_dir / item)
@@ -280,10 +432,16 @@ def stage(profile: str) -> Path:
     notebooks = stage_dir / "notebooks"
     notebooks.mkdir(parents=True, exist_ok=True)
     wanted = set()
+    import nbformat
+
+    labelled = BUILD / "stage" / f"{profile}-labelled"
+    labelled.mkdir(parents=True, exist_ok=True)
     for entry in toc_notebooks():
         name = Path(entry).name + ".ipynb"
         wanted.add(name)
-        _sync(executed / name, notebooks / name)
+        nb = _with_cost_label(nbformat.read(executed / name, as_version=4), Path(entry).name)
+        nbformat.write(nb, labelled / name)
+        _sync(labelled / name, notebooks / name)
     for extra in notebooks.iterdir():
         if extra.name not in wanted:
             extra.unlink()
