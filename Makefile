@@ -3,7 +3,9 @@
 #   make test   run all tests: helpers, notebooks (fast settings), the book, a browser
 #   make lab    start JupyterLab in the course's environment
 #   make bench  measure training throughput and whole-course execution time
-#   make sweep  re-run the experiments of notebooks 03 and 05-07 over 5 seeds (~40 min)
+#   make sweep  re-run the seed sweeps of notebooks 03, 05-07 and 08 (~100 min; SWEEP=<name>: one)
+#   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
+#   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +16,7 @@ SHARED_DATA := $(abspath ../shared/data/fashion-mnist)
 export FASHION_MNIST_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.gz),$(SHARED_DATA))
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: book test lab bench sweep lint lock clean
+.PHONY: book test lab bench sweep compat pdf pdf-deps lint lock clean
 
 $(READY): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,20 +25,47 @@ $(READY): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
+# The course's JupyterLab settings (jupyter/overrides.json5) in the environment's
+# settings directory, where every `jupyter lab` of .venv applies them.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/overrides.json5
+$(LAB_SETTINGS): jupyter/overrides.json5 $(READY)
+	install -D -m 644 $< $@
+
 book: $(READY)
 	$(PY) tools/course.py book --profile full
 
-test: $(READY)
+test: $(READY) $(LAB_SETTINGS)
 	$(PY) -m pytest
 
-lab: $(READY)
-	$(VENV)/bin/jupyter lab notebooks/
+# The repository is JupyterLab's root (the notebooks' links to book/ work) and the
+# notebooks folder the page it opens. tests/test_lab.py starts JupyterLab with these
+# same arguments.
+lab: $(READY) $(LAB_SETTINGS)
+	$(VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/notebooks
 
 bench: $(READY)
 	$(PY) -m benchmarks
 
 sweep: $(READY)
-	$(PY) tools/sweep.py
+	$(PY) tools/sweep.py $(SWEEP)
+
+# Fresh environments outside .venv (tools/compat.py): the helpers' wheel with the oldest
+# and with the newest versions pyproject.toml allows; every notebook, fast profile.
+compat: $(READY)
+	$(PY) tools/compat.py
+
+# The PDF: executes what changed (full settings), then Jupyter Book's LaTeX builder.
+pdf: $(READY) pdf-deps
+	$(PY) tools/pdf.py --profile full
+
+# TeX Live for the PDF (and its test in make test), installed with apt-get where missing.
+pdf-deps: $(READY)
+	@need="$$($(PY) tools/pdf.py --missing-packages)"; \
+	if [ -n "$$need" ]; then \
+	  command -v apt-get >/dev/null || { echo "The PDF needs TeX Live with XeLaTeX, latexmk" \
+	    "and xindy; install them (Debian names: $$need) and run again." >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
+	fi
 
 lint: $(READY)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -325,6 +325,7 @@ def capstone_cnn(
     flip: bool = False,
     max_shift: int = 0,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
+    batch_norm: bool = True,
 ) -> keras.Model:
     """Notebook 08's model: convolution blocks with batch norm, pooling and dropout.
 
@@ -338,6 +339,8 @@ def capstone_cnn(
     Optional augmentation layers at the start, active only in training:
     ``flip`` adds RandomFlip("horizontal"), ``max_shift`` a random translation of up
     to that many pixels. ``learning_rate`` may be a number or a Keras schedule.
+    ``batch_norm=False`` (notebook 08's ablation) leaves out every BatchNormalization
+    layer; the convolutions and the dense layer then have biases of their own.
     """
     widths = checks.positive_ints("widths", widths, "(32, 64), one per block")
     if len(widths) > 3:
@@ -349,6 +352,7 @@ def capstone_cnn(
     dense_units = checks.whole("dense_units", dense_units, 1, example=256)
     max_shift = checks.whole("max_shift", max_shift, 0, 14, example=2)
     checks.flag("flip", flip)
+    checks.flag("batch_norm", batch_norm)
     checks.rate("conv_dropout", conv_dropout)
     checks.rate("dense_dropout", dense_dropout)
 
@@ -362,15 +366,19 @@ def capstone_cnn(
         )(x)
     for b, width in enumerate(widths, start=1):
         for c in range(1, convs_per_block + 1):
-            x = layers.Conv2D(int(width), 3, padding="same", use_bias=False, name=f"conv{b}_{c}")(x)
-            x = layers.BatchNormalization(name=f"bn{b}_{c}")(x)
+            x = layers.Conv2D(
+                int(width), 3, padding="same", use_bias=not batch_norm, name=f"conv{b}_{c}"
+            )(x)
+            if batch_norm:
+                x = layers.BatchNormalization(name=f"bn{b}_{c}")(x)
             x = layers.Activation("relu", name=f"relu{b}_{c}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{b}")(x)
         if conv_dropout:
             x = layers.Dropout(conv_dropout, name=f"drop{b}")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(int(dense_units), use_bias=False, name="dense")(x)
-    x = layers.BatchNormalization(name="bn_dense")(x)
+    x = layers.Dense(int(dense_units), use_bias=not batch_norm, name="dense")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name="bn_dense")(x)
     x = layers.Activation("relu", name="relu_dense")(x)
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)

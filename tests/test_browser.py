@@ -2,15 +2,21 @@
 
 The book is served on 127.0.0.1; every page of _toc.yml must load without console
 errors from the book's own assets, show its figures and typeset its formulas, link
-to Colab correctly, and the search must work. Screenshots go to _build/screenshots/.
+to Colab correctly, and the search must work. Every page passes axe-core's
+accessibility rules (no serious or critical violation; the counts per page go to
+_build/accessibility.json), and the figures stay readable in the dark colour mode.
+Screenshots go to _build/screenshots/.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import shutil
+import subprocess
 import threading
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -23,6 +29,13 @@ pytestmark = pytest.mark.book
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = course.BUILD / "screenshots"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+# axe-core, the accessibility engine, from the npm registry (like the book's MathJax).
+# Pinned: each release adds and tightens rules, so an unchanged book keeps its verdict.
+AXE_VERSION = "4.14.1"
+AXE_DIR = course.BUILD / "npm" / "node_modules" / "axe-core"
+AXE_REPORT = course.BUILD / "accessibility.json"
+# What fails the test; "moderate" and "minor" findings are only counted in the report.
+AXE_FAILING = ("serious", "critical")
 
 
 def toc_pages() -> list[str]:
@@ -75,9 +88,13 @@ def browser():
 class Visit:
     """Opens a page and records console errors and failed requests of the book's own assets."""
 
-    def __init__(self, browser, server, path):
+    def __init__(self, browser, server, path, mode: str | None = None):
         self.server = server
         self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        if mode is not None:  # the colour mode a reader picked, as the theme stores it
+            self.page.add_init_script(
+                f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+            )
         self.errors: list[str] = []
         self.page.on("console", self._console)
         self.page.on(
@@ -179,3 +196,179 @@ def test_screenshots(browser, server):
         visit.page.screenshot(path=str(target), full_page=False)
         assert target.stat().st_size > 10_000
         visit.page.close()
+
+
+# --- Figures in the dark colour mode ------------------------------------------------
+
+
+def brightness(rgb) -> float:
+    """The mean of a pixel's red, green and blue, 0 (black) to 255 (white)."""
+    return sum(rgb[:3]) / 3
+
+
+def css_rgb(color: str) -> tuple[int, ...]:
+    """'rgb(18, 18, 18)' or 'rgba(...)' as a tuple of numbers."""
+    return tuple(round(float(x)) for x in color[color.index("(") + 1 : -1].split(","))
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_figures_are_readable_in_dark_mode(browser, server, fast_book, page):
+    """Every figure is an opaque PNG and shows on white while the page around it is dark.
+
+    Matplotlib draws black labels for a white page; on the dark page a transparent
+    figure would lose them. The theme dims images in the dark mode, so "white" here
+    is anything brighter than 200 of 255.
+    """
+    from io import BytesIO
+
+    from PIL import Image
+
+    visit = Visit(browser, server, f"{page}.html", mode="dark")
+    visit.page.wait_for_load_state("networkidle")
+    assert visit.page.evaluate("document.documentElement.dataset.theme") == "dark"
+    body = css_rgb(visit.page.evaluate("getComputedStyle(document.body).backgroundColor"))
+    assert brightness(body) < 60, f"{page}: the dark mode's page background is {body}"
+
+    figures = visit.page.locator("main .cell_output img")
+    assert figures.count(), f"{page}: no figures"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    figures.first.scroll_into_view_if_needed()
+    shot = SCREENSHOTS / f"dark-{page.split('/')[-1]}.png"
+    visit.page.screenshot(path=str(shot))
+    box = figures.first.bounding_box()
+    beside = Image.open(shot).convert("RGB").getpixel((int(box["x"]) - 12, int(box["y"] + 20)))
+    assert brightness(beside) < 60, f"{page}: the page beside the first figure is {beside}"
+
+    problems = []
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        src = urlparse(figure.evaluate("e => e.src")).path.lstrip("/")
+        png = Image.open(fast_book / src).convert("RGBA")
+        w, h = png.size
+        alpha = [png.getpixel(xy)[3] for xy in [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)]]
+        if min(alpha) < 255:
+            problems.append(f"{src}: transparent corners (alpha {alpha})")
+        # The figure as the reader sees it: its corners, inside the theme's rounding.
+        shown = Image.open(BytesIO(figure.screenshot())).convert("RGB")
+        w, h = shown.size
+        inset = 6
+        corners = [(inset, inset), (w - inset, inset), (inset, h - inset), (w - inset, h - inset)]
+        grey = [shown.getpixel(xy) for xy in corners if brightness(shown.getpixel(xy)) < 200]
+        if grey:
+            problems.append(f"{src}: not shown on white; its corners are {grey}")
+    assert not problems, f"{page} in the dark mode:\n" + "\n".join(problems)
+    visit.page.close()
+
+
+# --- Accessibility (axe-core) -------------------------------------------------------
+
+# Violations in markup that the book's theme and Sphinx extensions write, which the
+# course cannot change: (rule, CSS selector, why). Each is excused only for that rule
+# on elements inside that selector; everything else counts.
+THEME_EXCEPTIONS: list[tuple[str, str, str]] = [
+    (
+        "label-content-name-mismatch",
+        ".search-button__button",
+        "the theme's search button shows the keyboard shortcut (Ctrl+K) beside its "
+        "aria-label 'Search'",
+    ),
+    (
+        "label-content-name-mismatch",
+        ".theme-switch-button",
+        "the theme's colour-mode switch: icons titled Light, Dark and System Settings "
+        "inside a button labelled 'Color mode'",
+    ),
+    (
+        "label-content-name-mismatch",
+        "details.hide > summary",
+        "myst-nb's toggle of a hidden cell shows 'Show code cell source' but is labelled "
+        "'Toggle hidden content'",
+    ),
+    (
+        "aria-required-children",
+        ".citation-list",
+        "docutils writes the references as role=list whose entries carry the role "
+        "doc-biblioentry, which axe does not count as list items",
+    ),
+]
+
+
+def ensure_axe() -> Path:
+    """Install axe-core with npm into _build/npm once; return its script."""
+    installed = AXE_DIR / "package.json"
+    if not installed.is_file() or json.loads(installed.read_text())["version"] != AXE_VERSION:
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm was not found; the accessibility test installs axe-core with it")
+        cmd = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(course.BUILD / "npm")]
+        subprocess.run([*cmd, f"axe-core@{AXE_VERSION}"], check=True)
+    return AXE_DIR / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def axe_report():
+    """Each page's axe findings, written to _build/accessibility.json at the end."""
+    pages: dict[str, dict] = {}
+    yield pages
+    AXE_REPORT.write_text(
+        json.dumps(
+            {
+                "axe_core": AXE_VERSION,
+                "failing_impacts": list(AXE_FAILING),
+                "theme_exceptions": [
+                    {"rule": rule, "selector": selector, "why": why}
+                    for rule, selector, why in THEME_EXCEPTIONS
+                ],
+                "pages": pages,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+RUN_AXE = """async (exceptions) => {
+  const results = await axe.run(document, {resultTypes: ["violations"]});
+  const element = (node) => {
+    try { return document.querySelector(node.target[0]); } catch (err) { return null; }
+  };
+  return results.violations.map((v) => {
+    const excused = (node) =>
+      exceptions.some(([rule, selector]) => rule === v.id && element(node)?.closest(selector));
+    return {
+      rule: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.filter((n) => !excused(n)).map((n) => n.target.join(" ")),
+      excused: v.nodes.filter(excused).length,
+    };
+  });
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_is_accessible(browser, server, axe_report, page, mode):
+    """axe-core finds no serious or critical violation on the page, in either colour mode."""
+    script = ensure_axe()
+    visit = Visit(browser, server, f"{page}.html", mode=mode)
+    visit.page.wait_for_load_state("networkidle")
+    visit.page.add_script_tag(path=str(script))
+    exceptions = [[rule, selector] for rule, selector, _ in THEME_EXCEPTIONS]
+    violations = visit.page.evaluate(RUN_AXE, exceptions)
+    visit.page.close()
+    counts = {impact: 0 for impact in ("critical", "serious", "moderate", "minor")}
+    for v in violations:
+        counts[v["impact"]] += len(v["nodes"])
+    axe_report.setdefault(page, {})[mode] = {
+        "counts": counts,
+        "excused": sum(v["excused"] for v in violations),
+        "violations": [v for v in violations if v["nodes"]],
+    }
+    failing = [v for v in violations if v["impact"] in AXE_FAILING and v["nodes"]]
+    lines = [
+        f"  {v['rule']} ({v['impact']}, {len(v['nodes'])} elements): {v['help']}; e.g. "
+        + ", ".join(v["nodes"][:3])
+        for v in failing
+    ]
+    assert not failing, f"{page}, {mode} mode (axe-core {AXE_VERSION}):\n" + "\n".join(lines)

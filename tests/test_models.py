@@ -292,3 +292,17 @@ def test_helpers_refuse_something_that_is_not_a_model():
         models.conv_kernels(None, "conv1")
     with pytest.raises(TypeError, match="^model is a NoneType; expected a Keras model"):
         models.feature_extractor(None)
+
+
+def test_capstone_without_batch_norm_has_biases_instead():
+    """Notebook 08's ablation: without BN, every convolution and the dense layer get a bias."""
+    with_bn = models.capstone_cnn()
+    without = models.capstone_cnn(batch_norm=False)
+    kinds = [type(layer).__name__ for layer in without.layers]
+    assert "BatchNormalization" not in kinds
+    assert "BatchNormalization" in [type(layer).__name__ for layer in with_bn.layers]
+    for name in ("conv1_1", "conv1_2", "conv2_1", "conv2_2", "dense"):
+        assert without.get_layer(name).use_bias and not with_bn.get_layer(name).use_bias
+    assert without.output_shape == with_bn.output_shape == (None, 10)
+    with pytest.raises(ValueError, match="batch_norm is 'no'"):
+        models.capstone_cnn(batch_norm="no")

@@ -107,6 +107,24 @@ def test_notebook_reproduces(name):
     assert result.returncode == 0, f"nbval found differences in {name}:\n{result.stdout[-6000:]}"
 
 
+def test_fast_settings_fit_a_small_machine():
+    """With the fast settings every notebook's kernel stays under the 2 GB at which
+    Binder restarts a kernel, as the cost label of a notebook that needs more with
+    its full settings tells the reader (course.cost_label)."""
+    import json
+
+    record = EXECUTED / "timings.json"
+    if not record.is_file():
+        pytest.skip("no notebook executed")
+    timings = json.loads(record.read_text())
+    measured = {name: timings[name]["peak_rss_mb"] for name in NAMES if name in timings}
+    assert measured, "the execution tests recorded no peak memory"
+    too_big = {n: round(mb) for n, mb in measured.items() if mb > course.SMALL_MACHINE_MB}
+    assert not too_big, (
+        f"kernel peak above {course.SMALL_MACHINE_MB} MiB (fast settings): {too_big}"
+    )
+
+
 def _image_outputs(nb) -> int:
     return sum(
         1

@@ -1,0 +1,50 @@
+"""Each notebook page of the book says what running it costs, from the timing records."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+
+from conftest import course
+
+
+def _record(build, profile, name, seconds, peak_mb):
+    folder = build / "executed" / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = {"seconds": seconds, "peak_rss_mb": peak_mb, "machine": "Some CPU, 2 cores"}
+    (folder / "timings.json").write_text(json.dumps({name: entry}))
+
+
+def test_label_states_time_memory_and_machine(tmp_path, monkeypatch):
+    monkeypatch.setattr(course, "BUILD", tmp_path)
+    assert course.cost_label("01_x") is None
+    _record(tmp_path, "full", "01_x", 143.4, 1619.8)
+    _record(tmp_path, "fast", "01_x", 21.0, 900.0)
+    label = course.cost_label("01_x")
+    assert "measured on Some CPU, 2 cores" in label
+    assert "with the full settings, 2 min 23 s and up to 1.6 GB" in label
+    assert "with the fast settings, 21 s and up to 0.9 GB" in label
+    assert "Binder" not in label
+
+
+def test_label_says_how_to_run_a_notebook_that_needs_more_than_2_gb(tmp_path, monkeypatch):
+    monkeypatch.setattr(course, "BUILD", tmp_path)
+    _record(tmp_path, "full", "03_x", 52.0, 2341.0)
+    label = course.cost_label("03_x")
+    assert "up to 2.3 GB" in label and "Binder" in label and 'PROFILE = "fast"' in label
+
+
+def test_label_goes_under_the_title(tmp_path, monkeypatch):
+    monkeypatch.setattr(course, "BUILD", tmp_path)
+    _record(tmp_path, "full", "01_x", 10.0, 500.0)
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("[badge](x)"),
+            nbformat.v4.new_markdown_cell("# 01 · Title\n\nIntro."),
+        ]
+    )
+    labelled = course._with_cost_label(nb, "01_x")
+    title, blank, label, *rest = labelled.cells[1].source.split("\n")
+    assert title == "# 01 · Title" and blank == "" and label.startswith("> **What running")
+    assert rest[-1] == "Intro." and labelled.cells[0].source == "[badge](x)"
