@@ -361,8 +361,8 @@ def cost_label(name: str) -> str | None:
     if peak > SMALL_MACHINE_MB:
         label += (
             f" That is more than the {SMALL_MACHINE_MB / 1024:.0f} GB at which Binder restarts "
-            'a kernel: there, set `PROFILE = "fast"` in the parameters cell, or lower '
-            "`TRAIN_SIZE`."
+            'a kernel: there, set `PROFILE = "fast"` in the parameters cell (the course\'s '
+            "tests check that every notebook stays under it with the fast settings)."
         )
     return label
 
