@@ -26,7 +26,6 @@ from conftest import ROOT, course
 
 pytestmark = pytest.mark.book
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = course.BUILD / "screenshots"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 # axe-core, the accessibility engine, from the npm registry (like the book's MathJax).
@@ -60,29 +59,6 @@ def server(fast_book):
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 class Visit:

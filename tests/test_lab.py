@@ -32,7 +32,6 @@ pytestmark = [pytest.mark.notebooks, pytest.mark.book]
 PROFILE = "fast"
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SETTINGS = ROOT / "jupyter" / "overrides.json5"
 INSTALLED_SETTINGS = (
     ROOT / ".venv" / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / SETTINGS.name
@@ -148,29 +147,6 @@ def lab_env(scratch: Path) -> dict[str, str]:
     env = course.kernel_env(PROFILE)
     env["COURSE_MODELS_DIR"] = str(scratch / "models")
     return env
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def require_course_settings() -> None:

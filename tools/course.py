@@ -100,17 +100,16 @@ def check_solutions(nb) -> list[str]:
     return problems
 
 
-def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
-    """The notebooks listed in the table of contents, in book order, as 'notebooks/NAME'."""
+def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every page the table of contents lists (root first), in book order, as written there."""
     toc = yaml.safe_load(toc_path.read_text())
     found: list[str] = []
 
     def walk(node):
         if isinstance(node, dict):
             for key in ("root", "file"):
-                value = node.get(key)
-                if isinstance(value, str) and value.startswith("notebooks/"):
-                    found.append(value.removesuffix(".ipynb"))
+                if isinstance(node.get(key), str):
+                    found.append(node[key])
             for value in node.values():
                 if isinstance(value, (list, dict)):
                     walk(value)
@@ -120,6 +119,15 @@ def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
 
     walk(toc)
     return found
+
+
+def toc_notebooks(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
+    """The notebooks listed in the table of contents, in book order, as 'notebooks/NAME'."""
+    return [
+        entry.removesuffix(".ipynb")
+        for entry in toc_files(toc_path)
+        if entry.startswith("notebooks/")
+    ]
 
 
 def profile_parameters(profile: str, name: str) -> dict:

@@ -97,22 +97,7 @@ def chapters(stage_dir: Path) -> list[tuple[str, str, int]]:
     ``file`` is the entry of ``_toc.yml``, ``title`` its first ``#`` heading, ``figures``
     the images a notebook's outputs hold (0 for a Markdown page).
     """
-    toc = yaml.safe_load((stage_dir / "_toc.yml").read_text())
-    files: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str):
-                    files.append(node[key])
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
+    files = course.toc_files(stage_dir / "_toc.yml")
     found = []
     for entry in files:
         notebook = stage_dir / f"{entry}.ipynb"
