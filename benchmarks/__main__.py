@@ -234,7 +234,7 @@ def bench_accuracy() -> list[dict]:
     rows = []
     for notebook, filename in (
         ("03_training", "baseline.keras"),
-        ("08_capstone", "capstone.keras"),
+        ("10_capstone", "capstone.keras"),
     ):
         path = Path(course.kernel_env("full")["COURSE_MODELS_DIR"]) / filename
         if not path.is_file():

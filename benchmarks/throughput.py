@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
             jit_compile=args.jit,
             steps_per_execution=args.steps_per_execution or models.STEPS_PER_EXECUTION,
         )
-    timer = training._EpochTimer()
+    timer = training.EpochTimer()
     start = time.perf_counter()
     if args.variant == "plain":
         model.fit(x, y_train, epochs=args.epochs, verbose=0, callbacks=[timer])

@@ -6,8 +6,10 @@ in small modules by concern, each function naming the notebook that introduces i
 - ``helpers.checks``: the argument checks every module shares
 - ``helpers.data``: find, verify, load and prepare Fashion-MNIST; the course's splits
 - ``helpers.params``: validate a notebook's parameters
+- ``helpers.augmentation``: random changes to the training images, as Keras layers
 - ``helpers.models``: the course's model builders and tools to look inside a model
 - ``helpers.training``: seeded, timed training and evaluation
+- ``helpers.calibration``: how far to trust the probabilities (ECE, temperature scaling)
 - ``helpers.saving``: save trained models with a record of how they were trained
 - ``helpers.viz``: every plot of the course
 - ``helpers.experiments``: controlled experiments over model variants, and the

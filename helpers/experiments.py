@@ -9,12 +9,14 @@ the learning curves and the trained models.
 
 The module also holds the tools specific to those experiments: shifting images to
 measure translation sensitivity (notebook 05), and the measured search behind
-notebook 08's recipe (:func:`capstone_search`, from the results shipped with the
+notebook 10's recipe (:func:`capstone_search`, from the results shipped with the
 helpers). Their plots are in :mod:`helpers.viz`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -169,6 +171,30 @@ class ExperimentResult:
         )
 
 
+class _NewModelTracing(logging.Filter):
+    """Drop TensorFlow's warning that a function "triggered tf.function retracing"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Within an experiment, silence TensorFlow's retracing warning.
+
+    Every variant is a new model whose training function TensorFlow traces once. It
+    counts those tracings across the models and, after five in a short run, warns about
+    a loop that is working as intended; with few steps per epoch (the tests' quick
+    settings) it does so in every experiment of five or more variants.
+    """
+    quiet, logger = _NewModelTracing(), logging.getLogger("tensorflow")
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def run_experiment(
     variants: Mapping[str, Callable[[], keras.Model]],
     train: Split,
@@ -228,51 +254,52 @@ def run_experiment(
             )
 
     rows, histories, trained, results = [], {}, {}, {}
-    for name, build in variants.items():
-        _training.set_seed(seed)
-        model = build()
-        if not isinstance(model, keras.Model):
-            raise ValueError(
-                f"variant {name!r} built a {type(model).__name__}; expected a keras.Model "
-                "(the function must return the model it builds)"
+    with _quiet_retracing():
+        for name, build in variants.items():
+            _training.set_seed(seed)
+            model = build()
+            if not isinstance(model, keras.Model):
+                raise ValueError(
+                    f"variant {name!r} built a {type(model).__name__}; expected a keras.Model "
+                    "(the function must return the model it builds)"
+                )
+            if not getattr(model, "optimizer", None):
+                raise ValueError(
+                    f"variant {name!r} built a model that is not compiled; build it with "
+                    "helpers.models (which compiles) or call compile() before returning it"
+                )
+            result = _training.train(
+                model,
+                *train,
+                validation=validation,
+                epochs=epochs,
+                batch_size=batch_size,
+                seed=seed,
+                verbose=2 if verbose == 2 else 0,
+                callbacks=callbacks[name]() if name in callbacks else None,
             )
-        if not getattr(model, "optimizer", None):
-            raise ValueError(
-                f"variant {name!r} built a model that is not compiled; build it with "
-                "helpers.models (which compiles) or call compile() before returning it"
-            )
-        result = _training.train(
-            model,
-            *train,
-            validation=validation,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            verbose=2 if verbose == 2 else 0,
-            callbacks=callbacks[name]() if name in callbacks else None,
-        )
-        row = {
-            "parameters": int(model.count_params()),
-            "train accuracy": _training.evaluate(model, *train)["accuracy"],
-            # Evaluated after training rather than read from the last epoch, so that a
-            # callback that restores the best epoch's weights is measured as it ends.
-            "validation accuracy": _training.evaluate(model, *validation)["accuracy"],
-        }
-        if test is not None:
-            row["test accuracy"] = _training.evaluate(model, *test)["accuracy"]
-        row["gap (train − validation)"] = row["train accuracy"] - row["validation accuracy"]
-        row["s/epoch"] = format_seconds(result.seconds_per_epoch)
-        rows.append(row)
-        histories[name], trained[name], results[name] = result.history, model, result
-        if verbose:
-            trained_epochs = len(result.history["loss"])
-            print(
-                f"{name}: {row['parameters']:,} parameters, {trained_epochs} "
-                f"epoch{'s' if trained_epochs > 1 else ''}, "
-                f"{format_seconds(result.seconds_per_epoch)} per epoch, "
-                f"validation accuracy {row['validation accuracy']:.4f}",
-                flush=True,
-            )
+            row = {
+                "parameters": int(model.count_params()),
+                "train accuracy": _training.evaluate(model, *train)["accuracy"],
+                # Evaluated after training rather than read from the last epoch, so that a
+                # callback that restores the best epoch's weights is measured as it ends.
+                "validation accuracy": _training.evaluate(model, *validation)["accuracy"],
+            }
+            if test is not None:
+                row["test accuracy"] = _training.evaluate(model, *test)["accuracy"]
+            row["gap (train − validation)"] = row["train accuracy"] - row["validation accuracy"]
+            row["s/epoch"] = format_seconds(result.seconds_per_epoch)
+            rows.append(row)
+            histories[name], trained[name], results[name] = result.history, model, result
+            if verbose:
+                trained_epochs = len(result.history["loss"])
+                print(
+                    f"{name}: {row['parameters']:,} parameters, {trained_epochs} "
+                    f"epoch{'s' if trained_epochs > 1 else ''}, "
+                    f"{format_seconds(result.seconds_per_epoch)} per epoch, "
+                    f"validation accuracy {row['validation accuracy']:.4f}",
+                    flush=True,
+                )
     table = pd.DataFrame(rows, index=pd.Index(list(variants), name="variant"))
     table = table[[c for c in _TABLE_COLUMNS if c in table.columns]]
     accuracy_columns = [c for c in table.columns if "accuracy" in c or c.startswith("gap")]
@@ -406,9 +433,9 @@ CURVE_COLUMNS = ("label", "epoch", "elapsed_s", "val_accuracy")
 
 
 def capstone_search():
-    """The measurements behind notebook 08's recipe, as two pandas DataFrames.
+    """The measurements behind notebook 10's recipe, as two pandas DataFrames.
 
-    Introduced in notebook 08. Returns ``(runs, curves)``. ``runs`` has one row per
+    Introduced in notebook 10. Returns ``(runs, curves)``. ``runs`` has one row per
     candidate trained during the search (columns :data:`SEARCH_COLUMNS`): its
     architecture, augmentation, batch size, learning rate and schedule, epochs and seed, its
     parameter count, the seconds per epoch measured on 54,000 images on an otherwise

@@ -2,8 +2,9 @@
 
 Notebook 02 writes the baseline as a ``keras.Sequential``; :func:`baseline_cnn` is
 that model for the notebooks that reuse it. The ``pooling``, ``dropout`` and
-``batch_norm`` options of :func:`cnn` are the variants of notebooks 05-07;
-:func:`capstone_cnn` is notebook 08's model. Notebook 04 writes a feature extractor
+``batch_norm`` options of :func:`cnn` are the variants of notebooks 05-07, its
+``augment`` and ``head`` options those of notebook 08; :func:`capstone_cnn` is
+notebook 10's model. Notebook 04 writes a feature extractor
 with ``keras.Model(inputs, outputs)``; :func:`feature_extractor` and
 :func:`layer_outputs` reuse it.
 """
@@ -16,11 +17,12 @@ import keras
 import numpy as np
 from keras import layers
 
-from helpers import checks
+from helpers import augmentation, checks
 
 __all__ = [
     "INPUT_SHAPE",
     "NUM_CLASSES",
+    "HEAD_CHOICES",
     "POOLING_CHOICES",
     "architecture",
     "baseline_cnn",
@@ -38,6 +40,8 @@ __all__ = [
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 POOLING_CHOICES = ("max", "average", "strided", "none")
+#: What follows the convolutional blocks: Flatten (the baseline) or global average pooling.
+HEAD_CHOICES = ("flatten", "gap")
 #: Training steps Keras runs per call into TensorFlow. With small batches on a CPU the
 #: Python overhead of each call is a large share of a step; 16 steps per call trained the
 #: baseline at batch 32 about 1.3x faster, with identical results (the course's
@@ -73,6 +77,8 @@ def cnn(
     dense_dropout: float = 0.0,
     weight_decay: float = 0.0,
     batch_norm_momentum: float = 0.99,
+    augment: Sequence[str] = (),
+    head: str = "flatten",
     learning_rate: float = 1e-3,
     name: str = "cnn",
     compile: bool = True,
@@ -93,7 +99,10 @@ def cnn(
     is its moving averages' momentum (Keras' default 0.99). ``conv_dropout`` adds
     Dropout after each block, ``dense_dropout`` after the dense layer.
     ``weight_decay`` adds an L2 penalty, ``weight_decay * sum(w**2)``, on the kernels
-    of every convolution and dense layer (notebook 06). With
+    of every convolution and dense layer (notebook 06). ``augment`` names
+    augmentation layers put in front of the first block, active only in training
+    (:func:`helpers.augmentation.layers_for`: ``"shift"``, ``"flip"``, ``"erase"``, ...);
+    ``head="gap"`` replaces Flatten by GlobalAveragePooling2D (both notebook 08). With
     ``compile=False`` the model is returned as built, for the caller to compile.
     """
     checks.choice("pooling", pooling, POOLING_CHOICES)
@@ -107,6 +116,8 @@ def cnn(
         "batch_norm_momentum", batch_norm_momentum, 0, below=1, example=0.99
     )
     checks.flag("compile", compile)
+    checks.choice("head", head, HEAD_CHOICES)
+    augmenting = augmentation.layers_for(augment)
     # Keras records a regularizer in the layer's settings only when there is one, so the
     # baseline's architecture is the same with and without this option.
     decay = {"kernel_regularizer": keras.regularizers.L2(weight_decay)} if weight_decay else {}
@@ -114,6 +125,8 @@ def cnn(
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs
+    for layer in augmenting:
+        x = layer(x)
     for i, f in enumerate(filters, start=1):
         strides = 2 if pooling == "strided" else 1
         activation = None if batch_norm else "relu"
@@ -135,7 +148,10 @@ def cnn(
             x = layers.AveragePooling2D(2, name=f"pool{i}")(x)
         if conv_dropout:
             x = layers.Dropout(conv_dropout, name=f"drop{i}")(x)
-    x = layers.Flatten(name="flatten")(x)
+    if head == "gap":
+        x = layers.GlobalAveragePooling2D(name="average")(x)
+    else:
+        x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(dense_units, activation="relu", name="dense", **decay)(x)
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
@@ -327,19 +343,19 @@ def capstone_cnn(
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
     batch_norm: bool = True,
 ) -> keras.Model:
-    """Notebook 08's model: convolution blocks with batch norm, pooling and dropout.
+    """Notebook 10's model: convolution blocks with batch norm, pooling and dropout.
 
-    Introduced in notebook 08. One block per entry of ``widths``, each
+    Introduced in notebook 10. One block per entry of ``widths``, each
     ``convs_per_block`` times [Conv2D(width, 3x3, "same", no bias) + BN + ReLU], then
     MaxPooling2D(2) and Dropout(``conv_dropout``); then Flatten, Dense(``dense_units``,
     no bias) + BN + ReLU + Dropout(``dense_dropout``) and the 10-way softmax. The
-    defaults are the capstone notebook 08 trains (two blocks of two convolutions,
+    defaults are the capstone notebook 10 trains (two blocks of two convolutions,
     32 then 64 filters).
 
     Optional augmentation layers at the start, active only in training:
     ``flip`` adds RandomFlip("horizontal"), ``max_shift`` a random translation of up
     to that many pixels. ``learning_rate`` may be a number or a Keras schedule.
-    ``batch_norm=False`` (notebook 08's ablation) leaves out every BatchNormalization
+    ``batch_norm=False`` (notebook 10's ablation) leaves out every BatchNormalization
     layer; the convolutions and the dense layer then have biases of their own.
     """
     widths = checks.positive_ints("widths", widths, "(32, 64), one per block")

@@ -40,7 +40,7 @@ _FROM_MODEL = ("architecture", "parameters")
 
 
 def models_dir() -> Path:
-    """Where trained models are kept (introduced in notebook 08).
+    """Where trained models are kept (introduced in notebook 10).
 
     ``$COURSE_MODELS_DIR`` when set (the course's build sets it per profile), else
     ``_build/models`` in the course's root (found by walking up to ``_toc.yml``), else
@@ -123,7 +123,7 @@ def load_if_fresh(
 
 
 def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
-    """A short hash of images and labels, to tell training sets apart (introduced in notebook 08).
+    """A short hash of images and labels, to tell training sets apart (introduced in notebook 10).
 
     Two sets with the same size but other images (another seed, another fraction)
     get different fingerprints, so a model trained on one is not reused for the other.

@@ -4,10 +4,10 @@ Introduced in notebook 03. One training run is one sample: another seed draws ot
 initial weights, another validation split and another order of batches, and moves
 every accuracy by a few tenths of a point. Before a notebook says that one variant
 beats another, the difference must be larger than that seed-to-seed spread. The
-course therefore ran each of its experiments (notebooks 03, 05, 06 and 07, and the
-ablation of notebook 08's recipe) with the book's settings for several seeds
-(``make sweep``, about 100 minutes on 2 CPU cores) and ships the results with the
-helpers, as it ships notebook 08's recipe search.
+course therefore ran each of its experiments (notebooks 03 and 05-08, and the
+ablation of notebook 10's recipe) with the book's settings for several seeds
+(``make sweep``, about two hours on 2 CPU cores) and ships the results with the
+helpers, as it ships notebook 10's recipe search.
 
 :data:`EXPERIMENTS` defines what was run; :func:`load` reads the shipped results as a
 :class:`Sweep`, whose methods summarise them (:meth:`Sweep.summary`), compare two
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers import checks
@@ -29,6 +30,7 @@ from helpers import checks
 __all__ = [
     "CURVE_COLUMNS",
     "EXPERIMENTS",
+    "FOOTWEAR",
     "RUN_COLUMNS",
     "SEEDS",
     "Experiment",
@@ -72,8 +74,10 @@ class Experiment:
     recorded: only where nothing is chosen (the baseline of notebook 03), since the
     variants of 05-07 are compared on the validation set. ``shifts`` records the
     validation accuracy on images shifted by 1..``shifts`` pixels (notebook 05).
-    ``seeds`` are the seeds the sweep runs; ``tied`` names the settings that are the
-    notebook's own parameter defaults (notebook 08 trains its final model on all
+    ``flips`` records the validation accuracy on images mirrored left to right, and
+    that of the footwear classes (:data:`FOOTWEAR`) as they are and mirrored (notebook
+    08). ``seeds`` are the seeds the sweep runs; ``tied`` names the settings that are the
+    notebook's own parameter defaults (notebook 10 trains its final model on all
     60,000 images, but its ablation, like its search, on the 54,000 of the split).
     """
 
@@ -86,6 +90,7 @@ class Experiment:
     callbacks: Mapping[str, Callable[[], list]] = field(default_factory=dict)
     test: bool = False
     shifts: int = 0
+    flips: bool = False
     seeds: tuple[int, ...] = SEEDS
     tied: tuple[str, ...] = ("train_size", "epochs", "batch_size")
 
@@ -136,14 +141,14 @@ def _batch_norm_variants():
     return variants
 
 
-#: Notebook 08's recipe, as its ablation trains it: the 54,000 training images of the
+#: Notebook 10's recipe, as its ablation trains it: the 54,000 training images of the
 #: course's split (the validation images judge it), batches of 256, 9 epochs, and a
 #: cosine decay of the learning rate from 0.002 to zero over all the steps.
 CAPSTONE_RECIPE = {"train_size": 54_000, "epochs": 9, "batch_size": 256, "learning_rate": 0.002}
 
 
 def capstone_schedule(train_size: int, batch_size: int, epochs: int, learning_rate: float):
-    """Notebook 08's cosine decay: from ``learning_rate`` to zero over every step."""
+    """Notebook 10's cosine decay: from ``learning_rate`` to zero over every step."""
     import math
 
     import keras
@@ -173,6 +178,36 @@ def _ablation_variants():
     }
 
 
+def _augmentation_variants():
+    from helpers import models
+
+    return {
+        "none": lambda: models.cnn(),
+        "shifts": lambda: models.cnn(augment=("shift",)),
+        "flips": lambda: models.cnn(augment=("flip",)),
+        "shifts + erasing": lambda: models.cnn(augment=("shift", "erase")),
+        "GAP head": lambda: models.cnn(head="gap"),
+    }
+
+
+#: The classes whose photographs all face the same way (toe to the left).
+FOOTWEAR = ("Sandal", "Sneaker", "Ankle boot")
+
+
+def _flip_accuracies(model, x, y) -> dict[str, float]:
+    """Validation accuracy on mirrored images, and of the footwear as it is and mirrored."""
+    from helpers import data, training
+
+    footwear = np.isin(y, [data.CLASS_NAMES.index(name) for name in FOOTWEAR])
+    as_is = training.predict(model, x).argmax(axis=1) == y
+    mirrored = training.predict(model, x[:, :, ::-1]).argmax(axis=1) == y
+    return {
+        "val_flipped_accuracy": float(mirrored.mean()),
+        "val_footwear_accuracy": float(as_is[footwear].mean()),
+        "val_flipped_footwear_accuracy": float(mirrored[footwear].mean()),
+    }
+
+
 def _baseline_variants():
     from helpers import models
 
@@ -194,9 +229,12 @@ EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "batch_norm": lambda: Experiment(
         "07_batch_normalization", _batch_norm_variants(), 20_000, 5, 128
     ),
+    "augmentation": lambda: Experiment(
+        "08_augmentation", _augmentation_variants(), 54_000, 5, 128, shifts=4, flips=True
+    ),
     # Five runs of five to eight minutes per seed: two seeds, not five.
     "capstone_ablation": lambda: Experiment(
-        "08_capstone",
+        "10_capstone",
         _ablation_variants(),
         CAPSTONE_RECIPE["train_size"],
         CAPSTONE_RECIPE["epochs"],
@@ -265,6 +303,8 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
         if shifted is not None:
             for shift in range(1, experiment.shifts + 1):
                 row[f"val_accuracy_shift_{shift}"] = float(shifted.loc[shift, name])
+        if experiment.flips:
+            row |= _flip_accuracies(model, *splits.validation)
         runs.append(row)
         for epoch in range(len(history["loss"])):
             curves.append(
@@ -468,8 +508,8 @@ def load(name: str, folder: Path | None = None) -> Sweep:
     """The shipped seed sweep of experiment ``name`` (introduced in notebook 03).
 
     ``name`` is one of :data:`EXPERIMENTS`: ``"baseline"`` (notebook 03),
-    ``"pooling"`` (05), ``"dropout"`` (06), ``"batch_norm"`` (07),
-    ``"capstone_ablation"`` (08).
+    ``"pooling"`` (05), ``"dropout"`` (06), ``"batch_norm"`` (07), ``"augmentation"`` (08),
+    ``"capstone_ablation"`` (10).
     """
     checks.choice("name", name, list(EXPERIMENTS))
     runs_path, curves_path = _paths(name, folder)

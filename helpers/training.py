@@ -18,6 +18,7 @@ from helpers import checks
 from helpers.data import CLASS_NAMES, make_dataset
 
 __all__ = [
+    "EpochTimer",
     "TimeBudget",
     "TrainingResult",
     "evaluate",
@@ -33,7 +34,9 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(checks.whole("seed", seed, 0, example=0))
 
 
-class _EpochTimer(keras.callbacks.Callback):
+class EpochTimer(keras.callbacks.Callback):
+    """Record the time of every epoch, in seconds, in ``times`` (introduced in notebook 08)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.times: list[float] = []
@@ -46,7 +49,7 @@ class _EpochTimer(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training before an epoch that would overrun a time budget (introduced in notebook 08).
+    """Stop training before an epoch that would overrun a time budget (introduced in notebook 10).
 
     After each epoch the next one is assumed to take as long as the slowest so far; if
     the training time since the start plus that would exceed ``seconds``, training stops
@@ -135,7 +138,7 @@ def train(
         x_val = checks.images(x_val, "validation x")
         y_val = checks.labels(y_val, len(x_val), "validation y")
         val_ds = make_dataset(x_val, y_val, batch_size=1024)
-    timer = _EpochTimer()
+    timer = EpochTimer()
     history = model.fit(
         train_ds,
         validation_data=val_ds,

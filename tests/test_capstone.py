@@ -1,4 +1,4 @@
-"""helpers.models.capstone_cnn, notebook 08's model: its structure, its parameter count
+"""helpers.models.capstone_cnn, notebook 10's model: its structure, its parameter count
 and the errors it gives for bad arguments."""
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def test_layers_are_named_for_inspection():
     assert isinstance(model.get_layer("probabilities"), layers.Dense)
 
 
-# ------------------------------------------------------------ notebook 08's parameter rules
+# ------------------------------------------------------------ notebook 10's parameter rules
 
 
 @pytest.mark.parametrize(

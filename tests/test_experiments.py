@@ -1,5 +1,5 @@
 """helpers.experiments: the machinery of notebooks 05-07, on tiny models and inputs, and the
-measurements shipped for notebook 08. Their plots are tested with helpers.viz."""
+measurements shipped for notebook 10. Their plots are tested with helpers.viz."""
 
 from __future__ import annotations
 

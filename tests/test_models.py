@@ -295,7 +295,7 @@ def test_helpers_refuse_something_that_is_not_a_model():
 
 
 def test_capstone_without_batch_norm_has_biases_instead():
-    """Notebook 08's ablation: without BN, every convolution and the dense layer get a bias."""
+    """Notebook 10's ablation: without BN, every convolution and the dense layer get a bias."""
     with_bn = models.capstone_cnn()
     without = models.capstone_cnn(batch_norm=False)
     kinds = [type(layer).__name__ for layer in without.layers]

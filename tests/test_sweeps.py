@@ -135,6 +135,40 @@ def test_run_one_records_shifts_and_early_stopping(fashion_mnist):
     assert "test_accuracy" not in runs[0]  # variants are compared on validation only
 
 
+def test_run_one_records_flipped_and_footwear_accuracy(fashion_mnist):
+    augmentation = dataclasses.replace(
+        _tiny("augmentation"),
+        variants={"flips": sweeps.EXPERIMENTS["augmentation"]().variants["flips"]},
+    )
+    runs, _ = sweeps.run_one(augmentation, seed=0, verbose=0)
+    row = runs[0]
+    for column in (
+        "val_flipped_accuracy",
+        "val_footwear_accuracy",
+        "val_flipped_footwear_accuracy",
+    ):
+        assert 0.0 <= row[column] <= 1.0, (column, row[column])
+    assert "val_accuracy_shift_4" in row  # the augmentation experiment records shifts too
+
+
+def test_flip_accuracies_count_the_footwear_classes_only():
+    from helpers import data
+
+    class Constant:
+        """A stand-in model that always predicts 'Sandal'."""
+
+        def predict_on_batch(self, x):
+            out = np.zeros((len(x), 10), dtype=np.float32)
+            out[:, data.CLASS_NAMES.index("Sandal")] = 1.0
+            return out
+
+    y = np.array([data.CLASS_NAMES.index(c) for c in ("Sandal", "Sneaker", "Shirt", "Ankle boot")])
+    x = np.zeros((4, 28, 28, 1), dtype=np.float32)
+    got = sweeps._flip_accuracies(Constant(), x, y)
+    assert got["val_footwear_accuracy"] == got["val_flipped_footwear_accuracy"] == 1 / 3
+    assert got["val_flipped_accuracy"] == 1 / 4
+
+
 def test_run_refuses_bad_arguments():
     with pytest.raises(ValueError, match="name is 'poolin'"):
         sweeps.run("poolin")

@@ -23,7 +23,18 @@ import pytest
 from conftest import ROOT, course
 
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
-MODULES = ["data", "models", "training", "saving", "viz", "experiments", "sweeps", "params"]
+MODULES = [
+    "data",
+    "augmentation",
+    "models",
+    "training",
+    "calibration",
+    "saving",
+    "viz",
+    "experiments",
+    "sweeps",
+    "params",
+]
 CLAIM = re.compile(r"introduced in notebook (\d\d)", re.IGNORECASE)
 
 
@@ -61,6 +72,21 @@ TAUGHT = {
     "07_batch_normalization": (
         ["keras.Sequential(", "layers.BatchNormalization("],
         "models.architecture(",
+    ),
+    "08_augmentation": (
+        [
+            "layers.RandomTranslation(",
+            "layers.RandomFlip(",
+            "class Cutout(layers.Layer)",
+            "keras.Sequential(",
+            "layers.GlobalAveragePooling2D(",
+            ".map(",
+        ],
+        "models.architecture(",
+    ),
+    "09_saliency_and_calibration": (
+        ["tf.GradientTape(", "tape.watch(", "def occlusion_map(", "def reliability_table("],
+        "calibration.expected_calibration_error(",
     ),
 }
 

@@ -102,7 +102,7 @@ def test_per_class_accuracy_is_keyed_by_class_name():
     assert missing[data.CLASS_NAMES[0]] == 0.5 and np.isnan(missing[data.CLASS_NAMES[1]])
 
 
-# ------------------------------------------------------------ TimeBudget (notebook 08)
+# ------------------------------------------------------------ TimeBudget (notebook 10)
 
 
 def fake_clock(epoch_seconds):

@@ -1,179 +1,161 @@
-"""Checks for the exercises of notebook 08 (the capstone)."""
+"""Checks for the exercises of notebook 08 (data augmentation and invariance)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from helpers.exercises import (
-    CORRECT,
-    INCORRECT,
-    classifier_problem,
-    exercise,
-    layer_shape,
-    number,
-    reference_model,
-)
+from helpers.exercises import CORRECT, INCORRECT, exercise
 
-#: Exercise 08.3: the most parameters the model may have, how the check trains it
-#: and the validation accuracy it must reach.
-MAX_PARAMS = 40_000
-TRAIN_IMAGES = 10_000
-EPOCHS = 2
-BATCH_SIZE = 32
-MIN_ACCURACY = 0.85
-#: The baseline's validation accuracy after the same short training (seed 0): a
-#: measurement, not a property of the model, so it is recorded here rather than trained
-#: again in every check; a test trains the baseline this way and compares.
-BASELINE_ACCURACY = 0.8445
-
-_INGREDIENTS = {
-    "BatchNormalization": "batch normalization (layers.BatchNormalization)",
-    "Dropout": "dropout (layers.Dropout)",
-    "Pooling": "pooling (layers.MaxPooling2D or AveragePooling2D)",
-}
+_BATCH = 16
+_ZOOM = 0.5
 
 
-def _pooling_layers():
+def _zoom_shape() -> tuple[int, ...]:
+    """What Keras' RandomZoom returns, in training, for a batch of 16 course images."""
     from keras import layers
 
-    return (layers.MaxPooling2D, layers.AveragePooling2D)
+    zoom = layers.RandomZoom(_ZOOM, fill_mode="constant", seed=0)
+    images = np.zeros((_BATCH, 28, 28, 1), dtype=np.float32)
+    return tuple(int(d) for d in zoom(images, training=True).shape)
 
 
-def _pool_sides(model) -> list[int]:
-    """The feature maps' side before the first pooling layer and after each one: [28, 14, 7]."""
-    pools = [layer.name for layer in model.layers if isinstance(layer, _pooling_layers())]
-    sides = [layer_shape(model, pools[0], "input")[0]]
-    return sides + [layer_shape(model, name)[0] for name in pools]
+def _as_shape(value) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(d) for d in value)
+    except (TypeError, ValueError):
+        return None
 
 
 @exercise("08.1")
-def dense_parameters(answer):
-    model = reference_model("capstone_cnn")
-    dense = model.get_layer("dense")
-    units = int(dense.units)
-    h, w, c = layer_shape(model, "flatten", "input")
-    inputs = h * w * c
-    expected = dense.count_params()
-    total = model.count_params()
-    sides = _pool_sides(model)
-    path = " → ".join(str(side) for side in sides)
-    pools = len(sides) - 1
-    return number(
-        answer,
-        expected,
-        hints={
-            expected + units: "With batch normalization right after it, the dense layer has no "
-            "bias (use_bias=False): BN's β already shifts every unit.",
-            sides[0] ** 2 * c * units: f"The {sides[0]} × {sides[0]} maps are pooled {pools} "
-            f"times before Flatten: {path}.",
-            sides[-2] ** 2 * c * units: f"There are {pools} pooling layers, one per block: {path}.",
-            inputs: f"{inputs:,} values come out of Flatten; each is connected to every one of "
-            f"the {units} dense units.",
-            total: "That is the whole model; the question asks about the first Dense layer.",
-            "default": f"Flatten turns the last block's {h} × {w} × {c} feature maps into one "
-            f"vector; the dense layer connects every value to each of its {units} units.",
-        },
-        why=f"{h} × {w} × {c} = {inputs:,} inputs × {units} units = {expected:,} weights and no "
-        f"bias: {expected / total:.0%} of the capstone's parameters sit in this one layer.",
+def zoom_shape_and_range(answer):
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return INCORRECT, (
+            "Expected a pair (shape, (lowest value, highest value)), e.g. "
+            f"((16, 28, 28, 1), (0.0, 1.0)); got {answer!r}."
+        )
+    shape, value_range = _as_shape(answer[0]), answer[1]
+    if shape is None:
+        return (
+            INCORRECT,
+            f"The shape is a tuple of whole numbers, e.g. (16, 28, 28, 1); got {answer[0]!r}.",
+        )
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        return INCORRECT, f"The range is a pair of numbers (lowest, highest); got {value_range!r}."
+    expected = _zoom_shape()
+    if len(shape) == 3:
+        return (
+            INCORRECT,
+            "Include the batch axis: a batch of 16 images, so the shape starts with 16.",
+        )
+    if shape != expected:
+        return INCORRECT, (
+            "A zoom layer keeps the image's size: zooming in enlarges the centre and crops "
+            "what falls outside, zooming out shrinks the image and fills the border."
+        )
+    if high > 1.0:
+        return INCORRECT, (
+            "The shape is right. Each new pixel is a weighted mean of neighbouring pixels, "
+            "with weights that add up to 1: can a mean of values in [0, 1] be larger than 1?"
+        )
+    if (low, high) != (0.0, 1.0):
+        return INCORRECT, (
+            "The shape is right. The border is filled with 0, and a mean of values between 0 "
+            "and 1 stays between them: what are the smallest and largest possible values?"
+        )
+    return CORRECT, (
+        "the layer keeps the size; interpolation takes weighted means of pixels in [0, 1] and "
+        "the border is filled with 0, so the values stay in [0, 1]."
     )
+
+
+def _reference_erase(image: np.ndarray, top: int, left: int, size: int) -> np.ndarray:
+    out = image.copy()
+    rows, cols = image.shape
+    r0, r1 = max(top, 0), min(top + size, rows)
+    c0, c1 = max(left, 0), min(left + size, cols)
+    if r0 < r1 and c0 < c1:
+        out[r0:r1, c0:c1] = 0
+    return out
 
 
 @exercise("08.2")
-def schedule_steps(answer):
-    return number(
-        answer,
-        2_115,
-        hints={
-            2_109.375: "A step processes a whole batch; the last batch of an epoch is smaller "
-            "but is still a step, so round up per epoch.",
-            2_106: "60,000 / 256 = 234.4: the last, smaller batch of 96 images is a step too, "
-            "so an epoch has 235 steps.",
-            235: "That is one epoch; the schedule spans all 9 epochs.",
-            1_899: "The final model trains on all 60,000 training images, not the 54,000 left "
-            "after a validation split.",
-            9: "The schedule counts optimizer steps (batches), not epochs.",
-            "default": "Steps per epoch = 60,000 / 256, rounded up; then times the number of "
-            "epochs.",
-        },
-        why="ceil(60,000 / 256) = 235 steps per epoch × 9 epochs = 2,115 steps.",
-    )
-
-
-@lru_cache(maxsize=1)
-def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """10,000 class-balanced training images and the course's validation set (seed 0)."""
-    from helpers import data
-
-    splits = data.course_splits(seed=0)
-    x, y = data.subset(splits.x_train, splits.y_train, TRAIN_IMAGES, seed=0)
-    return x, y, splits.x_val, splits.y_val
-
-
-def _kinds(model) -> set[str]:
-    from keras import layers
-
-    found = set()
-    for layer in model.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            found.add("BatchNormalization")
-        elif isinstance(layer, layers.Dropout):
-            found.add("Dropout")
-        elif isinstance(layer, _pooling_layers()):
-            found.add("Pooling")
-    return found
-
-
-def judge_small_capstone(build, x, y, x_val, y_val) -> tuple[str, str]:
-    """Exercise 08.3's verdict: build with seed 0, check, train briefly, measure."""
-    import keras
-
-    from helpers.training import evaluate, set_seed, train
-
-    if isinstance(build, keras.Model):
-        return INCORRECT, (
-            "Pass the function that builds the model (check('08.3', build_small_capstone)), "
-            "not a model: the check builds and trains it itself, the same way for everyone."
+def erase_function(fn):
+    if not callable(fn):
+        return (
+            INCORRECT,
+            f"Expected a function erase(image, top, left, size), got {type(fn).__name__}.",
         )
-    if not callable(build):
-        return INCORRECT, f"Expected a function that builds a model, got {type(build).__name__}."
-    set_seed(0)
-    model = build()
-    if not isinstance(model, keras.Model):
-        return INCORRECT, (
-            f"Your function returned {type(model).__name__}; expected a compiled Keras model."
-        )
-    problem = classifier_problem(model)
-    if problem:
-        return INCORRECT, problem
-    if getattr(model, "optimizer", None) is None:
-        return INCORRECT, "The model is not compiled: return models.compile_model(model)."
-    params = model.count_params()
-    if params > MAX_PARAMS:
-        return INCORRECT, (
-            f"The model has {params:,} parameters, more than {MAX_PARAMS:,}. Most of them sit "
-            "in the dense layer after Flatten: pool the feature maps further or use fewer "
-            "dense units."
-        )
-    missing = [text for kind, text in _INGREDIENTS.items() if kind not in _kinds(model)]
-    if missing:
-        return INCORRECT, "The capstone's ingredients are missing: " + ", ".join(missing) + "."
-    train(model, x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=0, verbose=0)
-    accuracy = evaluate(model, x_val, y_val)["accuracy"]
-    if accuracy < MIN_ACCURACY:
-        return INCORRECT, (
-            f"{accuracy:.1%} validation accuracy after the short training; {MIN_ACCURACY:.0%} "
-            "is needed. Batch normalization after each convolution and a small dense layer "
-            "usually get there."
-        )
-    return CORRECT, (
-        f"{accuracy:.1%} validation accuracy with {params:,} parameters after {EPOCHS} epochs "
-        f"on {TRAIN_IMAGES:,} images; the baseline reaches {BASELINE_ACCURACY:.1%} with "
-        f"{reference_model('baseline_cnn').count_params():,}."
-    )
+    rng = np.random.default_rng(8)
+    image = rng.random((28, 28)).astype(np.float32) + 0.1  # no zeros before erasing
+    cases = [
+        ((10, 10, 8), "a square inside the image"),
+        ((0, 0, 8), "a square in the top-left corner"),
+        ((24, 20, 8), "a square reaching over the bottom border"),
+        ((-3, 5, 8), "a square reaching over the top border (top < 0)"),
+        ((6, -5, 8), "a square reaching over the left border (left < 0)"),
+        ((-10, -10, 8), "a square wholly outside the image"),
+        ((3, 4, 1), "a square of one pixel"),
+    ]
+    for (top, left, size), what in cases:
+        original = image.copy()
+        got = fn(image, top, left, size)
+        if not np.array_equal(image, original):
+            return INCORRECT, (
+                f"Your function changed the image it was given ({what}); work on a copy "
+                "(image.copy())."
+            )
+        got = np.asarray(got)
+        if got.shape != image.shape:
+            return INCORRECT, f"For {what} it returned shape {got.shape}; expected {image.shape}."
+        expected = _reference_erase(image, top, left, size)
+        if not np.array_equal(got, expected):
+            wrong = int((got != expected).sum())
+            hint = ""
+            if top < 0 or left < 0:
+                hint = (
+                    " A negative slice start counts from the end in NumPy: clip the square to "
+                    "the image first."
+                )
+            return INCORRECT, (
+                f"For {what} (top={top}, left={left}, size={size}) {wrong} pixels differ from "
+                f"the expected image.{hint}"
+            )
+    return CORRECT, "the square is erased where it lies inside the image, and nowhere else."
+
+
+_SITUATIONS = {
+    "off centre": ("shift", "a garment away from the centre is the same garment, moved"),
+    "tilted": ("rotate", "a slightly askew photo is the garment turned by a few degrees"),
+    "distance": ("zoom", "closer or further away makes the garment larger or smaller"),
+    "hidden": ("erase", "a covered part is a part of the image missing"),
+}
 
 
 @exercise("08.3")
-def small_capstone(build):
-    return judge_small_capstone(build, *_data())
+def choose_augmentations(answer):
+    from helpers.augmentation import AUGMENTATIONS
+
+    if not isinstance(answer, dict):
+        return INCORRECT, (
+            f"Expected a dict such as {{'off centre': 'shift', ...}}, got {type(answer).__name__}."
+        )
+    missing = sorted(set(_SITUATIONS) - set(answer))
+    if missing:
+        return INCORRECT, f"Answer every situation; missing: {missing}."
+    unknown = {k: v for k, v in answer.items() if v not in AUGMENTATIONS}
+    if unknown:
+        return INCORRECT, f"Use the names {list(AUGMENTATIONS)}; got {unknown}."
+    for key, (expected, _why) in _SITUATIONS.items():
+        if answer[key] != expected:
+            if answer[key] == "flip":
+                return INCORRECT, (
+                    f"{key!r}: a mirror image is not what the situation describes; which change "
+                    "does it really make to the photo?"
+                )
+            return (
+                INCORRECT,
+                f"{key!r}: not {answer[key]!r}. Think of what the situation does to the photo.",
+            )
+    return CORRECT, "; ".join(f"{k}: {v[1]}" for k, v in _SITUATIONS.items()) + "."

@@ -1,0 +1,230 @@
+"""The exercise checks of notebook 10 (the capstone): right answers, typical mistakes and
+the unattempted default.
+
+Answers and hints that come from a model (parameter counts, shapes) are computed here
+from the model itself, so these tests follow the models and fail if a check does not.
+"""
+
+from __future__ import annotations
+
+import keras
+import pytest
+from keras import layers
+
+from helpers import models, training
+from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb10, registered
+
+IDS = ["10.1", "10.2", "10.3"]
+
+
+def feedback(exercise, answer, status, hint=""):
+    result = check(exercise, answer)
+    assert result.status == status, result
+    assert hint in result.message, result
+
+
+def test_all_are_registered():
+    assert set(IDS) <= set(registered())
+
+
+@pytest.mark.parametrize("exercise", IDS)
+def test_unattempted_default(exercise):
+    for default in (..., None):
+        assert check(exercise, default).status == NOT_ATTEMPTED
+
+
+def test_10_3_function_still_raising_not_implemented_is_unattempted():
+    def build_small_capstone():
+        raise NotImplementedError
+
+    assert check("10.3", build_small_capstone).status == NOT_ATTEMPTED
+
+
+# --------------------------------------------------------------------------- 10.1
+
+
+@pytest.fixture(scope="module")
+def capstone():
+    return models.capstone_cnn()
+
+
+def side(model, name, which="output"):
+    return int(getattr(model.get_layer(name), which).shape[1])
+
+
+@pytest.fixture(scope="module")
+def dense_10_1(capstone):
+    """The capstone's first Dense layer, as Keras counts it, and the typical wrong answers."""
+    dense = capstone.get_layer("dense")
+    units = dense.units
+    h, w, c = capstone.get_layer("flatten").input.shape[1:]
+    pools = [layer.name for layer in capstone.layers if isinstance(layer, layers.MaxPooling2D)]
+    sides = [side(capstone, pools[0], "input")] + [side(capstone, name) for name in pools]
+    right = dense.count_params()
+    return {
+        "right": right,
+        "right_text": str(right),
+        "from_the_shapes": h * w * c * units,
+        "inputs": f"{h * w * c:,} inputs",
+        "with_bias": right + units,
+        "not_pooled": sides[0] ** 2 * c * units,
+        "pooled_once": sides[-2] ** 2 * c * units,
+        "pools": len(pools),
+        "flattened": h * w * c,
+        "units": units,
+        "whole_model": capstone.count_params(),
+        "maps": f"{h} × {w} × {c}",
+    }
+
+
+def test_10_1_matches_the_capstone(dense_10_1):
+    """The expected answer is what Keras counts for the capstone's dense layer."""
+    feedback("10.1", dense_10_1["right"], CORRECT, dense_10_1["inputs"])
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        ("right", CORRECT, "no bias"),
+        ("from_the_shapes", CORRECT, "{inputs}"),
+        ("with_bias", INCORRECT, "use_bias=False"),
+        ("not_pooled", INCORRECT, "pooled {pools} times"),
+        ("pooled_once", INCORRECT, "{pools} pooling layers"),
+        ("flattened", INCORRECT, "{units} dense units"),
+        ("whole_model", INCORRECT, "whole model"),
+        (1_000, INCORRECT, "{maps}"),
+        ("right_text", INCORRECT, "Expected a number"),
+    ],
+)
+def test_10_1_dense_parameters(dense_10_1, answer, status, hint):
+    if isinstance(answer, str) and answer in dense_10_1:
+        answer = dense_10_1[answer]
+    feedback("10.1", answer, status, hint.format(**dense_10_1))
+
+
+# --------------------------------------------------------------------------- 10.2
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        (2_115, CORRECT, "235 steps per epoch"),
+        (-(-60_000 // 256) * 9, CORRECT, ""),
+        (60_000 / 256 * 9, INCORRECT, "round up"),
+        (60_000 // 256 * 9, INCORRECT, "96 images"),
+        (235, INCORRECT, "one epoch"),
+        (-(-54_000 // 256) * 9, INCORRECT, "60,000"),
+        (9, INCORRECT, "not epochs"),
+        (5_000, INCORRECT, "rounded up"),
+    ],
+)
+def test_10_2_schedule_steps(answer, status, hint):
+    feedback("10.2", answer, status, hint)
+
+
+# --------------------------------------------------------------------------- 10.3
+
+
+def small_capstone():
+    """The notebook's solution to 10.3."""
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(16, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    return models.compile_model(model, learning_rate=2e-3)
+
+
+@pytest.fixture(scope="module")
+def real_sets(fashion_mnist):
+    return nb10._data()
+
+
+def test_10_3_solution_is_correct(real_sets):
+    status, message = nb10.judge_small_capstone(small_capstone, *real_sets)
+    assert status == CORRECT, message
+    assert f"{small_capstone().count_params():,} parameters" in message
+    assert f"with {models.baseline_cnn().count_params():,}." in message
+
+
+def test_10_3_solution_through_check(real_sets):
+    feedback("10.3", small_capstone, CORRECT, "validation accuracy")
+
+
+def test_10_3_too_many_parameters(capstone):
+    status, message = nb10.judge_small_capstone(models.capstone_cnn, None, None, None, None)
+    assert status == INCORRECT and "dense" in message
+    assert f"{capstone.count_params():,} parameters" in message
+
+
+def test_10_3_names_the_missing_ingredients():
+    def plain():
+        return models.cnn(dense_units=16)
+
+    status, message = nb10.judge_small_capstone(plain, None, None, None, None)
+    assert status == INCORRECT
+    assert "batch normalization" in message and "dropout" in message
+    assert "pooling" not in message
+
+
+def test_10_3_not_accurate_enough(real_sets):
+    """The right ingredients, but a learning rate too small to learn in two epochs."""
+
+    def too_slow():
+        model = small_capstone()
+        return models.compile_model(model, learning_rate=1e-6)
+
+    status, message = nb10.judge_small_capstone(too_slow, *real_sets)
+    assert status == INCORRECT and "85% is needed" in message
+
+
+def test_10_3_wants_the_function_not_a_model():
+    feedback("10.3", models.baseline_cnn(), INCORRECT, "Pass the function")
+
+
+def test_10_3_rejects_what_is_not_a_function():
+    feedback("10.3", 42, INCORRECT, "Expected a function")
+
+
+def test_10_3_rejects_a_function_returning_no_model():
+    feedback("10.3", lambda: "a model", INCORRECT, "returned str")
+
+
+def test_10_3_rejects_the_wrong_input_or_output():
+    def two_classes():
+        inputs = keras.Input((28, 28, 1))
+        return models.compile_model(keras.Model(inputs, layers.Dense(2)(layers.Flatten()(inputs))))
+
+    feedback("10.3", two_classes, INCORRECT, "ten class probabilities")
+
+
+def test_10_3_rejects_an_uncompiled_model():
+    def uncompiled():
+        inputs = keras.Input((28, 28, 1))
+        x = layers.Flatten()(inputs)
+        return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+    feedback("10.3", uncompiled, INCORRECT, "not compiled")
+
+
+def test_10_3_baseline_accuracy_in_the_message_is_measured(real_sets):
+    """The baseline's accuracy quoted by the check is what the same training gives it."""
+    x, y, x_val, y_val = real_sets
+    training.set_seed(0)
+    baseline = models.baseline_cnn()
+    training.train(baseline, x, y, epochs=nb10.EPOCHS, batch_size=nb10.BATCH_SIZE, verbose=0)
+    accuracy = training.evaluate(baseline, x_val, y_val)["accuracy"]
+    assert accuracy == pytest.approx(nb10.BASELINE_ACCURACY, abs=0.01)
+    assert accuracy < nb10.MIN_ACCURACY
