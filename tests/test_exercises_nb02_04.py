@@ -18,11 +18,6 @@ from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb02, nb
 IDS = ["02.1", "02.2", "02.3", "02.4", "03.1", "03.2", "03.3", "04.1", "04.2", "04.3"]
 
 
-@pytest.mark.parametrize("exercise", IDS)
-def test_unattempted_default(exercise):
-    assert check(exercise, ...).status == NOT_ATTEMPTED
-
-
 @pytest.mark.parametrize("exercise", ["02.3", "03.2"])
 def test_a_function_still_raising_not_implemented_is_unattempted(exercise):
     def todo(*args):

@@ -22,12 +22,6 @@ def test_all_are_registered():
     assert set(EXERCISES) <= set(registered())
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_unattempted_default(exercise):
-    for default in (..., None):
-        assert check(exercise, default).status == NOT_ATTEMPTED
-
-
 @pytest.mark.parametrize("exercise", ["05.2", "06.2", "07.3"])
 def test_function_still_raising_not_implemented_is_unattempted(exercise):
     def todo(*args):

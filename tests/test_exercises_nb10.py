@@ -27,12 +27,6 @@ def test_all_are_registered():
     assert set(IDS) <= set(registered())
 
 
-@pytest.mark.parametrize("exercise", IDS)
-def test_unattempted_default(exercise):
-    for default in (..., None):
-        assert check(exercise, default).status == NOT_ATTEMPTED
-
-
 def test_10_3_function_still_raising_not_implemented_is_unattempted():
     def build_small_capstone():
         raise NotImplementedError
