@@ -6,6 +6,8 @@
 #   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2 h; SWEEP=<name>: one)
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
+#   make assignments   student versions and Otter-Grader autograders (_build/assignments)
+#   make grade NB=03 SUBMISSION=path.ipynb   grade one submission (.keras for NB=10)
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +18,7 @@ SHARED_DATA := $(abspath ../shared/data/fashion-mnist)
 export FASHION_MNIST_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.gz),$(SHARED_DATA))
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: book test lab bench sweep compat pdf pdf-deps lint lock clean
+.PHONY: book test lab bench sweep compat pdf pdf-deps assignments grade lint lock clean
 
 $(READY): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +68,14 @@ pdf-deps: $(READY)
 	    "and xindy; install them (Debian names: $$need) and run again." >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
 	fi
+
+# The teacher's edition (tools/assignments.py, tools/grading.py; the book's page for teachers).
+assignments: $(READY)
+	$(PY) tools/assignments.py
+
+grade: $(READY)
+	@test -n "$(NB)" -a -n "$(SUBMISSION)" || { echo "usage: make grade NB=03 SUBMISSION=path/to/03_training.ipynb" >&2; exit 2; }
+	$(PY) tools/grading.py "$(NB)" "$(SUBMISSION)"
 
 lint: $(READY)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -32,6 +32,7 @@ __all__ = [
     "check",
     "exercise",
     "is_unanswered",
+    "last_answer",
     "layer_shape",
     "reference_model",
     "registered",
@@ -81,11 +82,19 @@ def is_unanswered(answer: Any) -> bool:
     return answer is Ellipsis or answer is None
 
 
+_ANSWERS: dict[str, Any] = {}
+
+
 def check(exercise_id: str, answer: Any = ...) -> Feedback:
-    """Check an answer and return feedback; never raises for the unanswered default."""
+    """Check an answer and return feedback; never raises for the unanswered default.
+
+    The answer is kept as the exercise's :func:`last_answer`, which the course's
+    autograder checks again once the notebook has run (``make grade``).
+    """
     _load_all()
     if exercise_id not in _REGISTRY:
         raise KeyError(f"No exercise {exercise_id!r}; the registered ones are {sorted(_REGISTRY)}")
+    _ANSWERS[exercise_id] = answer
     if is_unanswered(answer):
         return Feedback(
             exercise_id, NOT_ATTEMPTED, "Replace the ... with your answer and run the cell again."
@@ -101,6 +110,16 @@ def check(exercise_id: str, answer: Any = ...) -> Feedback:
     except Exception as err:  # an answer that crashes is feedback too, not a notebook failure
         return Feedback(exercise_id, INCORRECT, f"Your answer raised {type(err).__name__}: {err}")
     return Feedback(exercise_id, status, message)
+
+
+def last_answer(exercise_id: str) -> Any:
+    """The answer last given to ``check`` for this exercise in this session, or ``...``.
+
+    The autograder's test of an exercise is ``check(exercise_id, last_answer(exercise_id))``
+    after the whole submission has run: a notebook is graded on the answers its own
+    check cells gave, as the student saw them checked.
+    """
+    return _ANSWERS.get(exercise_id, ...)
 
 
 def registered() -> list[str]:

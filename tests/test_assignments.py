@@ -1,0 +1,298 @@
+"""The teacher's edition: student versions, Otter-Grader autograding, the capstone's grader.
+
+Every notebook of _toc.yml is built as an assignment (``make assignments``); its solutions,
+run through ``make grade``'s grader, score full marks, and its untouched student version
+runs to the end and scores zero. Mixed and hostile submissions are scored exactly and
+contained.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import assignments  # tools/assignments.py
+import grading  # tools/grading.py
+import nbformat
+import pytest
+
+from helpers.exercises import registered
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES = [Path(entry).name for entry in assignments.toc_notebooks()]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Every notebook's assignment, built once into the course's _build/assignments."""
+    return {name: assignments.build(name) for name in NAMES}
+
+
+def source(name):
+    return nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+def student(name):
+    return nbformat.read(assignments.OUT / name / "student" / f"{name}.ipynb", as_version=4)
+
+
+def points(summary, which):
+    return sum(q["points"] for q in summary["questions"] if q["manual"] == (which == "manual"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_exercise_is_a_question_with_points(built, name):
+    summary = built[name]
+    number = name[:2]
+    checked = {e for e in registered() if e.startswith(f"{number}.")}
+    names = {q["name"] for q in summary["questions"] if not q["manual"]}
+    assert names == checked, f"{name}: graded automatically {names}, has checks {checked}"
+    manual = {q["name"] for q in summary["questions"] if q["manual"]}
+    opened = set(re.findall(r"\*\*Exercise (\d\d\.\d+) \(open\)", json.dumps(source(name).cells)))
+    assert manual == opened | {"reflection"}
+    stated = source(name).metadata["course"]["points"]
+    assert {q["name"]: q["points"] for q in summary["questions"]} == stated
+    assert summary["automatic_points"] == points(summary, "automatic") > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_version_holds_no_solution(built, name):
+    text = json.dumps(student(name).cells)
+    original = source(name)
+    for exercise, code in assignments.solutions(original).items():
+        lines = [line.strip() for line in code.splitlines() if len(line.strip()) > 25]
+        leaked = [line for line in lines if json.dumps(line)[1:-1] in text]
+        assert not leaked, (
+            f"{name}: the solution to {exercise} shows in the student version: {leaked}"
+        )
+    for cell in original.cells:
+        for summary_text, body in re.findall(
+            r"<summary>(.*?)</summary>(.*?)</details>", cell.source, re.S
+        ):
+            first = next(
+                line.strip() for line in body.splitlines() if line.strip() and "```" not in line
+            )
+            assert json.dumps(first)[1:-1] not in text, f"{name}: {summary_text} leaks {first!r}"
+    assert "<details>" not in text and "Solution to exercise" not in text
+    assert "colab.research.google.com" not in text, "the badge opens the full notebook"
+    nb = student(name)
+    for exercise, index in assignments.answer_cells(nb).items():
+        cell = nb.cells[index]
+        assert cell.metadata.get("editable", True), f"{name}: answer cell of {exercise} is locked"
+    answers = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    assert len(answers) == len([q for q in built[name]["questions"] if q["manual"]])
+    assert (assignments.OUT / name / "autograder" / "autograder.zip").is_file()
+
+
+def test_points_are_required_and_named(tmp_path):
+    nb = source("02_cnn_components")
+    del nb.metadata["course"]
+    with pytest.raises(assignments.AssignmentError, match="no points"):
+        assignments.master(nb, "02_cnn_components", "3.11")
+    nb.metadata["course"] = {"points": {"02.1": 2, "reflection": 1}}
+    with pytest.raises(assignments.AssignmentError, match=r"exercise 02\.2 has no points"):
+        assignments.master(nb, "02_cnn_components", "3.11")
+    nb.metadata["course"] = {"points": {"02.1": "two"}}
+    with pytest.raises(assignments.AssignmentError, match="positive number"):
+        assignments.master(nb, "02_cnn_components", "3.11")
+
+
+def grade(name, nb, tmp_path, **kwargs):
+    path = tmp_path / f"{name}-submission.ipynb"
+    nbformat.write(nb, path)
+    return grading.grade_notebook(name[:2], path, **kwargs)
+
+
+def score(report):
+    return sum(entry["points"] for entry in report["questions"].values())
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", NAMES)
+def test_solutions_score_full_marks_and_the_blank_zero(built, name, tmp_path):
+    solved = assignments.answered(student(name), assignments.solutions(source(name)))
+    report = grade(name, solved, tmp_path)
+    assert report["problems"] == [], report["problems"]
+    assert score(report) == report["max"] == built[name]["automatic_points"], grading.render(report)
+
+    blank = grade(name, student(name), tmp_path)
+    assert blank["problems"] == [] and score(blank) == 0, grading.render(blank)
+    # It ran to the end: every check was reached, and said it was not attempted.
+    for exercise, entry in blank["questions"].items():
+        assert "Not attempted" in entry["message"], (exercise, entry)
+    assert grading.render(blank).splitlines()[-1] == f"score: 0 / {blank['max']:g}"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize(
+    "name", ["01_data_preparation", "02_cnn_components", "04_kernels_and_feature_maps"]
+)
+def test_one_right_one_wrong_scores_that_question(built, name, tmp_path):
+    solutions = assignments.solutions(source(name))
+    right, wrong = sorted(solutions)[:2]
+    nb = assignments.answered(
+        student(name), {right: solutions[right], wrong: f'check("{wrong}", "a wrong answer")'}
+    )
+    report = grade(name, nb, tmp_path)
+    expected = next(q["points"] for q in built[name]["questions"] if q["name"] == right)
+    assert score(report) == expected, grading.render(report)
+    assert report["questions"][right]["points"] == expected
+    assert "Not yet" in report["questions"][wrong]["message"]
+
+
+# ----------------------------------------------------------------- hostile submissions
+
+
+def with_cell(nb, code, at=None):
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb.cells.insert(len(nb.cells) if at is None else at, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+@pytest.mark.notebooks
+def test_a_syntax_error_costs_only_its_own_cell(built, tmp_path):
+    name = "02_cnn_components"
+    solved = assignments.answered(student(name), assignments.solutions(source(name)))
+    report = grade(name, with_cell(solved, "def broken(:\n    pass", at=5), tmp_path)
+    assert report["problems"] == [] and score(report) == report["max"], grading.render(report)
+
+
+@pytest.mark.notebooks
+def test_an_endless_loop_is_stopped_and_scored(built, tmp_path):
+    name = "02_cnn_components"
+    report = grade(
+        name, with_cell(student(name), "while True:\n    pass", at=5), tmp_path, timeout=60
+    )
+    assert score(report) == 0
+    assert any("did not finish within 60 s" in p for p in report["problems"]), report["problems"]
+    assert grading.render(report).splitlines()[-1] == f"score: 0 / {report['max']:g}"
+
+
+@pytest.mark.notebooks
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader drops privileges only when run as root")
+def test_a_submission_cannot_touch_files_or_its_score(built, tmp_path):
+    name = "02_cnn_components"
+    protected = tmp_path / "course"
+    protected.mkdir()
+    canary = protected / "tests.py"
+    canary.write_text("the course's file\n")
+    canary.chmod(0o644)
+    protected.chmod(0o755)
+    attack = f"""
+import json, os, pathlib, shutil, subprocess
+canary = pathlib.Path({str(canary)!r})
+for attempt in (
+    lambda: canary.write_text("changed"),
+    lambda: canary.unlink(),
+    lambda: os.system(f"rm -f {{canary}}"),
+    lambda: shutil.rmtree(canary.parent),
+    lambda: subprocess.run(["rm", "-rf", {str(ROOT / "tests")!r}]),
+    lambda: pathlib.Path({str(ROOT / "tools" / "grading.py")!r}).write_text(""),
+):
+    try:
+        attempt()
+    except Exception as err:
+        print("blocked:", type(err).__name__)
+fake = {{"tests": [{{"name": "exercise_02_1", "score": 2, "max_score": 2}}]}}
+for out in ("results.json", "../out/results.json"):
+    pathlib.Path(out).write_text(json.dumps(fake))
+"""
+    report = grade(name, with_cell(student(name), attack), tmp_path)
+    assert canary.read_text() == "the course's file\n"
+    assert (ROOT / "tests" / "test_assignments.py").is_file()
+    assert (ROOT / "tools" / "grading.py").stat().st_size > 0
+    assert report["problems"] == [] and score(report) == 0, grading.render(report)
+
+
+def test_a_file_that_is_not_a_notebook_gets_a_message_and_zero(built, tmp_path):
+    path = tmp_path / "essay.ipynb"
+    path.write_text("My answers are in the attached PDF.")
+    report = grading.grade_notebook("03", path)
+    assert score(report) == 0
+    assert "is not a Jupyter notebook" in report["problems"][0]
+    missing = grading.grade_notebook("03", tmp_path / "nothing.ipynb")
+    assert "is not a file" in missing["problems"][0]
+
+
+def test_tampering_with_the_checks_is_flagged(built, tmp_path):
+    nb = with_cell(
+        student("02_cnn_components"), "import helpers.exercises as e\ne._ANSWERS.clear()"
+    )
+    path = tmp_path / "sub.ipynb"
+    nbformat.write(nb, path)
+    report = grading.grade_notebook("02", path, timeout=0.01)
+    assert any("grader's own machinery (_ANSWERS)" in p for p in report["problems"])
+
+
+def test_unknown_notebook_number_is_named():
+    with pytest.raises(SystemExit, match="NB='11' names no notebook"):
+        grading.notebook_name("11")
+
+
+# ----------------------------------------------------------------- the capstone's model
+
+
+def test_capstone_rubric():
+    assert grading.capstone_points(900_000, 0.9301) == {"test accuracy": 6, "size": 2}
+    assert grading.capstone_points(1_000_001, 0.95) == {"test accuracy": 6, "size": 0}
+    assert grading.capstone_points(200_000, 0.921) == {"test accuracy": 4, "size": 2}
+    assert grading.capstone_points(200_000, 0.905) == {"test accuracy": 2, "size": 2}
+    assert grading.capstone_points(200_000, 0.85) == {"test accuracy": 0, "size": 2}
+    assert grading.capstone_max() == 8
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    import keras
+
+    from helpers import models
+
+    folder = tmp_path_factory.mktemp("models")
+    models.baseline_cnn().save(folder / "untrained.keras")
+    wrong = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+    wrong.save(folder / "flat.keras")
+    (folder / "text.keras").write_text("not a model")
+    shutil.make_archive(str(folder / "archive"), "zip", folder, "text.keras")
+    (folder / "archive.zip").rename(folder / "zip.keras")
+    return folder
+
+
+@pytest.mark.notebooks
+def test_capstone_grader_measures_a_real_model(models_dir, fashion_mnist):
+    report = grading.grade_model(models_dir / "untrained.keras")
+    assert report["problems"] == [], report["problems"]
+    measured = report["measured"]
+    assert measured["parameters"] == 225_034
+    assert 0.0 <= measured["test_accuracy"] < 0.5  # untrained: about chance
+    assert (
+        report["questions"]["size"]["points"] == 2
+        and report["questions"]["test accuracy"]["points"] == 0
+    )
+    assert grading.render(report).splitlines()[-1] == "score: 2 / 8"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize(
+    "file, message",
+    [
+        ("text.keras", "not a usable Keras model"),
+        ("zip.keras", "not a usable Keras model"),
+        ("flat.keras", "expected images (None, 28, 28, 1)"),
+    ],
+)
+def test_capstone_grader_scores_broken_files_zero(models_dir, file, message):
+    report = grading.grade_model(models_dir / file)
+    assert score(report) == 0
+    assert any(message in p for p in report["problems"]), report["problems"]
+    assert grading.render(report).splitlines()[-1] == "score: 0 / 8"
+
+
+def test_capstone_grader_limits_the_file_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(grading, "MAX_MODEL_BYTES", 10)
+    big = tmp_path / "big.keras"
+    big.write_bytes(b"0" * 11)
+    report = grading.grade_model(big)
+    assert score(report) == 0 and "more than 10" in report["problems"][0]
