@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -40,6 +41,7 @@ from tools.assignments import REFLECTION, build  # noqa: E402
 from tools.course import BUILD, kernel_env, profile_parameters, toc_notebooks  # noqa: E402
 
 GRADES = BUILD / "grades"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of a traceback
 NOTEBOOK_TIMEOUT_S = 600
 MODEL_TIMEOUT_S = 180
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -220,8 +222,15 @@ def _manual_answers(nb, questions: list[dict]) -> list[tuple[str, str]]:
     return answers
 
 
-def grade_notebook(number: str, submission: Path, timeout: float = NOTEBOOK_TIMEOUT_S) -> dict:
-    """Grade a notebook submission; returns the report that :func:`main` prints."""
+def grade_notebook(
+    number: str, submission: Path, timeout: float = NOTEBOOK_TIMEOUT_S, strict: bool = False
+) -> dict:
+    """Grade a notebook submission; returns the report that :func:`main` prints.
+
+    ``strict`` (for the course's own tests) stops at the first cell that raises, so that
+    a notebook graded without problems is one that ran without an error; a student's
+    submission is graded past its errors.
+    """
     name = notebook_name(number)
     assignment = ASSIGNMENTS / name
     if not (assignment / "questions.json").is_file():
@@ -269,7 +278,7 @@ def grade_notebook(number: str, submission: Path, timeout: float = NOTEBOOK_TIME
             "out",
             "--no-logo",
             f"submission/{name}.ipynb",
-        ]
+        ] + (["--debug"] if strict else [])
         code, output, seconds = _run_contained(cmd, scratch, timeout)
         report["seconds"] = seconds
         results_path = scratch / "out" / "results.json"
@@ -279,7 +288,7 @@ def grade_notebook(number: str, submission: Path, timeout: float = NOTEBOOK_TIME
                 "loop, or far more training than the exercises need)"
             )
         elif code != 0 or not results_path.is_file():
-            tail = output.strip().splitlines()[-5:]
+            tail = ANSI.sub("", output).strip().splitlines()[-5:]
             report["problems"].append(
                 f"not graded: the grader stopped with exit code {code}: " + " | ".join(tail)
             )
