@@ -39,6 +39,10 @@ def student(name):
     return nbformat.read(assignments.OUT / name / "student" / f"{name}.ipynb", as_version=4)
 
 
+def nb_cells_markdown(name):
+    return [c.source for c in student(name).cells if c.cell_type == "markdown"]
+
+
 def points(summary, which):
     return sum(q["points"] for q in summary["questions"] if q["manual"] == (which == "manual"))
 
@@ -77,6 +81,10 @@ def test_student_version_holds_no_solution(built, name):
             )
             assert json.dumps(first)[1:-1] not in text, f"{name}: {summary_text} leaks {first!r}"
     assert "<details>" not in text and "Solution to exercise" not in text
+    relative = [
+        link for cell in nb_cells_markdown(name) for link in assignments.RELATIVE_LINK.findall(cell)
+    ]
+    assert not relative, f"{name}: links that only work inside the repository: {relative}"
     assert "colab.research.google.com" not in text, "the badge opens the full notebook"
     nb = student(name)
     for exercise, index in assignments.answer_cells(nb).items():
@@ -84,6 +92,7 @@ def test_student_version_holds_no_solution(built, name):
         assert cell.metadata.get("editable", True), f"{name}: answer cell of {exercise} is locked"
     answers = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
     assert len(answers) == len([q for q in built[name]["questions"] if q["manual"]])
+    assert all(c.metadata.get("editable", True) for c in answers), f"{name}: a locked answer cell"
     assert (assignments.OUT / name / "autograder" / "autograder.zip").is_file()
 
 

@@ -25,6 +25,7 @@ graded by hand, with their prompts intact.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +45,7 @@ OUT = BUILD / "assignments"
 # The prompt of an exercise: "**Exercise 03.2.**" (checked) or "**Exercise 03.4 (open).**".
 PROMPT = re.compile(r"\*\*Exercise (\d\d\.\d+)( \(open\))?\.\*\*")
 DETAILS = re.compile(r"<details>\s*<summary>(.*?)</summary>(.*?)</details>", re.S)
+RELATIVE_LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)\s]+)\)")
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d\d\.\d+)["']""")
 REFLECTION = "reflection"
 # What the notebooks say of their solutions, and what the student version says instead.
@@ -103,6 +106,20 @@ def _markdown_parts(source: str) -> list[tuple[str, str, str]]:
     if rest:
         parts.append(("text", rest, ""))
     return parts
+
+
+def _absolute_links(text: str) -> str:
+    """Relative links (the glossary, other notebooks) as links into the course's repository:
+    a student version is handed out on its own, away from the repository's folders."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    base = f"{config['url'].rstrip('/')}/blob/{config.get('branch', 'main')}"
+
+    def absolute(match: re.Match) -> str:
+        target, _, anchor = match.group(1).partition("#")
+        path = posixpath.normpath(posixpath.join("notebooks", target))
+        return f"]({base}/{path}" + (f"#{anchor}" if anchor else "") + ")"
+
+    return RELATIVE_LINK.sub(absolute, text)
 
 
 def _raw(text: str):
@@ -199,7 +216,7 @@ def master(nb, name: str, python_version: str) -> tuple[object, list[Question]]:
                     + json.dumps({"name": q.otter_name, "points": q.points, "manual": True})
                 )
             )
-            heading, _, rest = cell.source.partition("\n")
+            heading, _, rest = _absolute_links(cell.source).partition("\n")
             rest = rest.replace("in this cell:", "in the cell below:")
             cells.append(
                 nbformat.v4.new_markdown_cell(
@@ -239,7 +256,7 @@ def master(nb, name: str, python_version: str) -> tuple[object, list[Question]]:
                         f"{name}: a <details> block {text!r} belongs to no exercise"
                     )
                 continue
-            text = SOLUTIONS_BELOW.sub(STUDENT_INSTRUCTIONS, text)
+            text = _absolute_links(SOLUTIONS_BELOW.sub(STUDENT_INSTRUCTIONS, text))
             prompt = PROMPT.search(text)
             if prompt is None:
                 close()
@@ -339,11 +356,11 @@ def build(name: str, out: Path = OUT) -> dict:
 
 
 def _unlock(path: Path) -> None:
-    """Let the student edit every code cell: Otter locks a question's cells against editing,
-    and the course's answer cells are the ones students fill in."""
+    """Let the student edit every code cell and every answer cell: Otter locks a question's
+    cells against editing, and these are the cells students fill in."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" or "otter_answer_cell" in cell.metadata.get("tags", []):
             cell.metadata.pop("editable", None)
             cell.metadata.pop("deletable", None)
     nbformat.write(nb, path)
