@@ -257,6 +257,12 @@ def test_tampering_with_the_checks_is_flagged(built, tmp_path):
     nbformat.write(nb, path)
     report = grading.grade_notebook("02", path, timeout=0.01)
     assert any("grader's own machinery (_ANSWERS)" in p for p in report["problems"])
+    nb = with_cell(
+        student("02_cnn_components"), "def check(exercise, answer=None):\n    return 'Correct'"
+    )
+    nbformat.write(nb, path)
+    report = grading.grade_notebook("02", path, timeout=0.01)
+    assert any("machinery (a new check)" in p for p in report["problems"]), report["problems"]
 
 
 def test_unknown_notebook_number_is_named():

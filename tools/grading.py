@@ -47,7 +47,13 @@ MODEL_TIMEOUT_S = 180
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 MAX_MODEL_BYTES = 50 * 2**20
 # Names that only a submission trying to change its own grade would touch.
-TAMPERING = ("last_answer", "_ANSWERS", "_REGISTRY", "otter", "GradingResults", "exercises.check =")
+TAMPERING = {
+    "last_answer": r"\blast_answer\b",
+    "_ANSWERS": r"\b_ANSWERS\b",
+    "_REGISTRY": r"\b_REGISTRY\b",
+    "otter": r"\botter\b",
+    "a new check": r"^\s*(def\s+check\s*\(|check\s*=|[\w.]+\.check\s*=)",
+}
 
 #: The capstone's rubric: (test accuracy at least, points), the highest that applies,
 #: plus the points for a model of at most MAX_PARAMETERS parameters.
@@ -204,19 +210,17 @@ def _prepared(nb, name: str):
 
 
 def _manual_answers(nb, questions: list[dict]) -> list[tuple[str, str]]:
-    """Each hand-graded question with the student's text (the cell under its prompt)."""
+    """Each hand-graded question with the student's text: the answer cell after its prompt."""
     answers = []
-    manual = [q for q in questions if q["manual"]]
-    for q in manual:
+    for q in (q for q in questions if q["manual"]):
         marker = "## Reflection" if q["name"] == REFLECTION else f"**Exercise {q['name']} (open"
-        text = "(not found in the submission)"
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "markdown" and marker in cell.source:
-                following = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
-                if following is not None and "otter_answer_cell" in following.metadata.get(
-                    "tags", []
-                ):
-                    text = following.source.strip()
+        text = "(no answer cell found in the submission)"
+        starts = [i for i, cell in enumerate(nb.cells) if marker in cell.source]
+        for cell in nb.cells[starts[0] + 1 :] if starts else []:
+            if "otter_answer_cell" in cell.metadata.get("tags", []):
+                text = cell.source.strip()
+                break
+            if "<!-- END QUESTION -->" in cell.source:
                 break
         answers.append((q["name"], text))
     return answers
@@ -253,7 +257,7 @@ def grade_notebook(
         report["problems"].append(f"not graded: {why}. Submit the notebook (.ipynb) itself.")
         return report
     source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
-    touched = [word for word in TAMPERING if word in source]
+    touched = [what for what, pattern in TAMPERING.items() if re.search(pattern, source, re.M)]
     if touched:
         report["problems"].append(
             f"the submission's code refers to the grader's own machinery ({', '.join(touched)}): "
