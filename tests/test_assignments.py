@@ -318,7 +318,7 @@ def test_capstone_grader_measures_a_real_model(models_dir, fashion_mnist):
 @pytest.mark.parametrize(
     "file, message",
     [
-        ("text.keras", "not a usable Keras model"),
+        ("text.keras", "not a .keras archive"),
         ("zip.keras", "not a usable Keras model"),
         ("flat.keras", "expected images (None, 28, 28, 1)"),
     ],

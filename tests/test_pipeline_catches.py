@@ -28,6 +28,9 @@ parts:
   - caption: The course
     chapters:
       - file: notebooks/01_tiny
+  - caption: For teachers
+    chapters:
+      - file: book/teachers
   - caption: Appendix
     chapters:
       - file: book/glossary

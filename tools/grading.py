@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,6 +337,8 @@ def measure_model(path: str) -> dict:
 
     from helpers import data
 
+    if not zipfile.is_zipfile(path):
+        raise ValueError("it is not a .keras archive (Keras saves models as zip files)")
     model = keras.models.load_model(path, compile=False, safe_mode=True)
     if not isinstance(model, keras.Model):
         raise TypeError(f"the file holds a {type(model).__name__}, not a Keras model")
