@@ -6,6 +6,7 @@ in small modules by concern, each function naming the notebook that introduces i
 - ``helpers.checks``: the argument checks every module shares
 - ``helpers.data``: find, verify, load and prepare Fashion-MNIST; the course's splits
 - ``helpers.params``: validate a notebook's parameters
+- ``helpers.precision``: the precision, batch size and learning rate chosen for the machine
 - ``helpers.augmentation``: random changes to the training images, as Keras layers
 - ``helpers.models``: the course's model builders and tools to look inside a model
 - ``helpers.training``: seeded, timed training and evaluation

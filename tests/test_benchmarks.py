@@ -16,9 +16,27 @@ def baseline_parameters() -> int:
     return models.baseline_cnn().count_params()
 
 
+def _row(policy, batch, images_per_s, accuracies, plain=3000.0, peak=400.0):
+    gflops = images_per_s * 8.1e6 / 1e9
+    return {
+        "label": "the notebooks",
+        "backend": "tensorflow",
+        "policy": policy,
+        "batch_size": batch,
+        "learning_rate": 1e-3,
+        "images_per_s": images_per_s,
+        "gflops": gflops,
+        "accuracies": accuracies,
+        "accuracy_mean": sum(accuracies) / len(accuracies),
+        "accuracy_sd": 0.001,
+        "ratio": images_per_s / plain,
+        "peak_share": gflops / peak,
+        "runs": [],
+    }
+
+
 @pytest.fixture
 def results(baseline_parameters):
-    run = {"images_per_s": 3000.0, "gflops": 24.3, "test_accuracy": 0.9041}
     return {
         "date": "2026-11-28",
         "machine": {
@@ -27,11 +45,21 @@ def results(baseline_parameters):
             "system": "Linux",
             "python": "3.11",
             "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"},
+            "features": {"flags": ["avx512_bf16", "avx512f"], "native_bfloat16": True},
         },
         "throughput": {
-            "plain": {**run, "runs": [run] * 3},
-            "helpers": {**run, "images_per_s": 4500.0, "runs": [run] * 3},
-            "ratio": 1.5,
+            "rows": {
+                "plain": _row("float32", 32, 3000.0, [0.89, 0.89, 0.89]),
+                "course-float32-32": _row("float32", 32, 4500.0, [0.90, 0.90, 0.90]),
+                "course-mixed_bfloat16-128": _row(
+                    "mixed_bfloat16", 128, 7500.0, [0.899, 0.899, 0.899]
+                ),
+            },
+            "skipped": {},
+            "peak": {"float32_gflops": 400.0, "bfloat16_gflops": 800.0},
+            "chosen": "course-mixed_bfloat16-128",
+            "epochs": 5,
+            "seeds": 3,
         },
         "tuning": [{"label": "batch 64", "images_per_s": 5000.0, "test_accuracy": 0.9}],
         "course": {
@@ -48,7 +76,13 @@ def results(baseline_parameters):
                 "model": saving.BASELINE_FILE,
                 "parameters": baseline_parameters,
                 "test_accuracy": 0.9041,
-            }
+            },
+            {
+                "notebook": "10_capstone",
+                "model": "capstone.keras",
+                "parameters": 871_978,
+                "test_accuracy": 0.9356,
+            },
         ],
     }
 
@@ -56,20 +90,43 @@ def results(baseline_parameters):
 def test_report_names_machine_and_numbers(results, baseline_parameters):
     page = bench.markdown(results)
     assert "Test CPU, 2 cores" in page and "TensorFlow 2.21.0" in page
-    assert "| 3,000 |" in page and "| 4,500 |" in page and "**1.50×**" in page
+    assert "avx512_bf16, avx512f; native bfloat16: **yes**" in page
+    assert "**400 GFLOP/s** in float32 and 800 GFLOP/s in bfloat16" in page
+    assert "| 3,000 | 1.00× | 24 | 6% | 0.8900 ± 0.0010 |" in page
+    assert "(the course's faster path here)** | mixed_bfloat16 | 128 |" in page
+    assert "| 7,500 | 2.50× | 61 | 15% | 0.8990 ± 0.0010 |" in page
     assert "| 01_data_preparation | 12 | 800 |" in page
     assert f"| {baseline_parameters:,} |" in page and "2 Conv+pooling+BN" in page
 
 
 def test_goals_say_met_or_missed(results):
     page = bench.markdown(results)
-    assert "| 1.50× | met |" in page
-    assert "| +0.00 points | met |" in page
+    assert "(processor with native bfloat16) | 2.50× | met |" in page
+    assert "(mean of 3 seeds) | -0.10 points | met |" in page
+    assert "| 93.56% | **missed** |" in page
     assert "| 0.2 min | met |" in page and "| 800 MB | met |" in page
-    results["throughput"]["ratio"] = 1.1
+    rows = results["throughput"]["rows"]
+    rows["course-mixed_bfloat16-128"] |= {"ratio": 1.9, "accuracy_mean": 0.896}
     results["course"]["fast"]["total_s"] = 300.0
     page = bench.markdown(results)
-    assert "| 1.10× | **missed** |" in page and "| 5.0 min | **missed** |" in page
+    assert "| 1.90× | **missed** |" in page and "| -0.40 points | **missed** |" in page
+    assert "| 5.0 min | **missed** |" in page
+
+
+def test_ratio_goal_is_lower_without_native_bfloat16(results):
+    results["machine"]["features"]["native_bfloat16"] = False
+    rows = results["throughput"]["rows"]
+    rows["course-mixed_bfloat16-128"]["ratio"] = 1.6
+    assert "(processor without native bfloat16) | 1.60× | met |" in bench.markdown(results)
+
+
+def test_chosen_path_follows_the_processor():
+    assert bench.chosen_key({"flags": ["avx512f", "avx512_bf16"]}) == "course-mixed_bfloat16-128"
+    assert bench.chosen_key({"flags": ["avx2", "fma"]}) == "course-float32-128"
+    keys = [key for key, *_ in bench.paths()]
+    assert {"plain", bench.REFERENCE_KEY, "jax", *map(bench.chosen_key, [{"flags": []}])} <= set(
+        keys
+    )
 
 
 def test_goal_missed_when_a_notebook_failed(results):
