@@ -7,9 +7,9 @@ changes make training faster on a CPU:
 - **bfloat16.** On a processor that computes in bfloat16 natively (``avx512_bf16`` or
   ``amx_bf16`` among its CPU flags), Keras' ``mixed_bfloat16`` policy keeps the weights
   in float32 but computes the layers in bfloat16, half the bits per number.
-- **Larger batches.** A batch of 128 gives each step four times the work, which a CPU
-  does more efficiently; but an epoch then takes four times fewer steps. The learning
-  rate grows with the batch (:func:`scaled_learning_rate`, 4e-3 at 128), rises to that
+- **Larger batches.** A batch of 256 gives each step eight times the work, which a CPU
+  does more efficiently; but an epoch then takes eight times fewer steps. The learning
+  rate grows with the batch (:func:`scaled_learning_rate`, 8e-3 at 256), rises to that
   value over the first half epoch (a warm-up: large steps from random weights can
   diverge) and then decays to zero along a cosine, as notebook 10's recipe does
   (:meth:`TrainingPath.rate`).
@@ -45,7 +45,7 @@ __all__ = [
 #: CPU flags (Linux ``/proc/cpuinfo``) of instructions that compute in bfloat16.
 BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 #: The batch size of the faster path.
-FAST_BATCH_SIZE = 128
+FAST_BATCH_SIZE = 256
 #: Epochs over which the faster path's learning rate rises from zero to its peak.
 WARMUP_EPOCHS = 0.5
 #: A GPU's compute capability from which it computes in bfloat16 (NVIDIA Ampere on).

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from helpers import models, saving
+from helpers import models, precision, saving
 
 bench = importlib.import_module("benchmarks.__main__")
 
@@ -121,8 +121,9 @@ def test_ratio_goal_is_lower_without_native_bfloat16(results):
 
 
 def test_chosen_path_follows_the_processor():
-    assert bench.chosen_key({"flags": ["avx512f", "avx512_bf16"]}) == "course-mixed_bfloat16-128"
-    assert bench.chosen_key({"flags": ["avx2", "fma"]}) == "course-float32-128"
+    big = precision.FAST_BATCH_SIZE
+    assert bench.chosen_key({"flags": ["avx512f", "avx512_bf16"]}) == f"course-mixed_bfloat16-{big}"
+    assert bench.chosen_key({"flags": ["avx2", "fma"]}) == f"course-float32-{big}"
     keys = [key for key, *_ in bench.paths()]
     assert {"plain", bench.REFERENCE_KEY, "jax", *map(bench.chosen_key, [{"flags": []}])} <= set(
         keys

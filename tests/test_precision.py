@@ -69,11 +69,13 @@ def test_use_sets_the_global_policy_for_new_models():
 
 def test_reference_rate_is_constant():
     assert precision.REFERENCE.rate(54_000, 5) == 1e-3
-    assert str(precision.REFERENCE) == "float32, batch 32, learning rate 0.001 (the module's recipe)"
+    assert (
+        str(precision.REFERENCE) == "float32, batch 32, learning rate 0.001 (the module's recipe)"
+    )
 
 
 def test_faster_path_warms_up_then_decays_to_zero():
-    path = precision.TrainingPath("float32", 128, 4e-3, "cosine")
+    path = precision.TrainingPath("float32", 128, 4e-3, "cosine")  # any batch and rate
     schedule = path.rate(54_000, 5)  # 422 steps per epoch, 2,110 in all
     warmup = round(precision.WARMUP_EPOCHS * 422)
     assert float(schedule(0)) == 0.0
