@@ -34,6 +34,7 @@ parts:
   - caption: Appendix
     chapters:
       - file: book/glossary
+      - file: book/speed
       - file: book/references
 """
 
