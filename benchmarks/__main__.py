@@ -1,8 +1,9 @@
 """How fast is the course? ``make bench`` (``python -m benchmarks``) measures, side by side:
 
-1. training throughput of the baseline the way the notebooks train it against the
-   module's plain recipe (each run in its own process, warm-up epoch, median of
-   ``--reps`` repetitions), with test accuracy and GFLOP/s;
+1. training paths side by side: the module's plain recipe, the notebooks' path in
+   float32 and bfloat16 at batch 32 and at the faster path's batch, and Keras on JAX;
+   each once per seed (``--seeds``), in its own process, with a warm-up epoch, with
+   images/s, GFLOP/s as a share of the measured matrix-multiply peak, and test accuracy;
 2. tuning variants of the notebooks' path (batch size, cache, prefetch, threads,
    oneDNN, XLA), one run each;
 3. whole-course execution: every notebook under the fast and the full profile, from
@@ -58,14 +59,22 @@ GOAL_ACCURACY_GAP = 0.003
 GOAL_RSS_MB = 2 * 1024
 GOAL_CAPSTONE = 0.94
 
-#: The training paths compared side by side: (key, label, backend, arguments of
-#: benchmarks.throughput). ``course-*`` rows are the notebooks' path with a Keras dtype
-#: policy and a batch size; the course's faster path is one of them (precision.choose()).
-REFERENCE_KEY = "course-float32-32"
+
+def _key(policy: str, batch_size: int) -> str:
+    return f"course-{policy}-{batch_size}"
+
+
+#: The row the faster path's accuracy is compared with: the notebooks' path in the
+#: module's recipe (float32, batch 32).
+REFERENCE_KEY = _key(precision.REFERENCE.policy, precision.REFERENCE.batch_size)
 
 
 def paths() -> list[tuple[str, str, str, list[str]]]:
-    fast = precision.choose(flags=precision.BFLOAT16_FLAGS[:1], gpus=[])  # its batch and rate
+    """The training paths compared side by side: (key, label, backend, arguments of
+    benchmarks.throughput). ``course-*`` rows are the notebooks' path with a Keras dtype
+    policy and a batch size; the course's faster path is one of them (precision.choose()).
+    """
+    fast = precision.choose(flags=(), gpus=[])  # the faster path's batch and schedule
     rows = [("plain", "plain recipe: `model.fit(x_train, y_train, epochs=5)`", "tensorflow", [])]
     for policy, path in (
         ("float32", precision.REFERENCE),
@@ -75,7 +84,7 @@ def paths() -> list[tuple[str, str, str, list[str]]]:
     ):
         rows.append(
             (
-                f"course-{policy}-{path.batch_size}",
+                _key(policy, path.batch_size),
                 "the notebooks: `helpers.training.train` (tf.data)",
                 "tensorflow",
                 [
@@ -91,7 +100,7 @@ def paths() -> list[tuple[str, str, str, list[str]]]:
 def chosen_key(features: dict) -> str:
     """The row of :func:`paths` that ``precision.choose`` picks on the measured machine."""
     path = precision.choose(flags=features["flags"], gpus=[])
-    return f"course-{path.policy}-{path.batch_size}"
+    return _key(path.policy, path.batch_size)
 
 
 def goals(results: dict) -> list[tuple[str, str, bool]]:
@@ -257,11 +266,12 @@ def bench_peak() -> dict:
 
 def bench_throughput(seeds: int, epochs: int, features: dict) -> dict:
     """Every path of :func:`paths` once per seed, interleaved; summaries per path."""
-    runs: dict[str, list[dict]] = {key: [] for key, *_ in paths()}
+    table = paths()
+    runs: dict[str, list[dict]] = {key: [] for key, *_ in table}
     skipped: dict[str, str] = {}
     peaks = [bench_peak()]
     for seed in range(seeds):  # interleaved, so drifts of the machine hit every path alike
-        for key, _, backend, args in paths():
+        for key, _, backend, args in table:
             if key in skipped:
                 continue
             cmd = ["--variant", "plain" if key in ("plain", "jax") else "course"]
@@ -275,7 +285,7 @@ def bench_throughput(seeds: int, epochs: int, features: dict) -> dict:
     peaks.append(bench_peak())
     peak = {k: max(p[k] for p in peaks) for k in ("float32_gflops", "bfloat16_gflops")}
     rows = {}
-    for (key, label, backend, _), results in zip(paths(), runs.values(), strict=True):
+    for (key, label, backend, _), results in zip(table, runs.values(), strict=True):
         if not results:
             continue
         accuracies = [r["test_accuracy"] for r in results]

@@ -1,7 +1,7 @@
 """One training-throughput measurement, run in its own process by ``python -m benchmarks``.
 
     python -m benchmarks.throughput --variant course --policy mixed_bfloat16 \
-        --batch-size 128 --learning-rate 4e-3 --schedule cosine --seed 0 --out result.json
+        --batch-size 256 --learning-rate 8e-3 --schedule cosine --seed 0 --out result.json
     python -m benchmarks.throughput --peak --out peak.json
 
 Variants:
@@ -111,8 +111,12 @@ def train_once(args) -> dict:
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
     x = data.to_model_input(x_train)
     xt = data.to_model_input(x_test)
-    policy = "float32" if args.variant == "plain" else args.policy
-    path = precision.TrainingPath(policy, args.batch_size, args.learning_rate, args.schedule)
+    if args.variant == "plain":  # Keras' defaults: float32, batch 32, Adam at 1e-3
+        path = precision.REFERENCE
+    else:
+        path = precision.TrainingPath(
+            args.policy, args.batch_size, args.learning_rate, args.schedule
+        )
     precision.use(path)
     rate = path.rate(len(x), args.epochs)
     training.set_seed(args.seed)
@@ -135,7 +139,6 @@ def train_once(args) -> dict:
     start = time.perf_counter()
     if args.variant == "plain":
         model.fit(x, y_train, epochs=args.epochs, verbose=0, callbacks=[timer])
-        batch_size, learning_rate = 32, 1e-3
     elif args.no_cache or args.no_prefetch or args.jit:
         ds = data.make_dataset(
             x,
@@ -147,7 +150,6 @@ def train_once(args) -> dict:
             prefetch=not args.no_prefetch,
         )
         model.fit(ds, epochs=args.epochs, verbose=0, callbacks=[timer], shuffle=False)
-        batch_size, learning_rate = args.batch_size, args.learning_rate
     else:  # exactly what the notebooks call
         result = training.train(
             model,
@@ -159,7 +161,6 @@ def train_once(args) -> dict:
             verbose=0,
         )
         timer.times = result.epoch_seconds
-        batch_size, learning_rate = args.batch_size, args.learning_rate
     total = time.perf_counter() - start
     per_epoch = np.array(timer.times[1:])
     images_per_s = float(np.median(len(x) / per_epoch))
@@ -167,10 +168,10 @@ def train_once(args) -> dict:
     return {
         "variant": args.variant,
         "backend": backend,
-        "policy": policy,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "schedule": "constant" if args.variant == "plain" else args.schedule,
+        "policy": path.policy,
+        "batch_size": path.batch_size,
+        "learning_rate": path.learning_rate,
+        "schedule": path.schedule,
         "seed": args.seed,
         "epochs": args.epochs,
         "cache": not args.no_cache,
