@@ -25,6 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -519,18 +520,47 @@ def course_splits(
 
     The validation set is always the whole held-out split, so that every model of the
     course is judged on the same images. The one split function of the course.
+
+    Steps 1 and 2 are done once per process for each ``seed`` and ``val_fraction``
+    (and set of files): later calls share those arrays instead of holding another
+    copy of the data set (220 MB), which keeps a notebook's memory down when it, or an
+    exercise's check, asks for the splits again. Shared arrays are read-only; the
+    subsets of steps 3 and 4 are the caller's own copies.
     """
     seed = checks.whole("seed", seed, 0, example=0)
     checks.number("val_fraction", val_fraction, above=0, high=0.5, example=0.1)
-    (x_all, y_all), (x_test, y_test) = load_fashion_mnist(data_dir)
-    (x_fit, y_fit), (x_val, y_val) = stratified_split(
-        to_model_input(x_all), y_all, fraction=val_fraction, seed=seed
+    directory = find_dataset_dir(data_dir)
+    (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = _shared_splits(
+        str(directory), _files_stamp(directory), seed, float(val_fraction)
     )
     if train_size is not None:
         checks.whole("train_size", train_size, 1, len(y_fit), example=f"{len(y_fit):,}")
         x_fit, y_fit = subset(x_fit, y_fit, int(train_size), seed=seed)
-    x_test = to_model_input(x_test)
     if test_size is not None:
         checks.whole("test_size", test_size, 1, len(y_test), example=f"{len(y_test):,}")
         x_test, y_test = subset(x_test, y_test, int(test_size), seed=seed)
     return Splits(x_fit, y_fit, x_val, y_val, x_test, y_test)
+
+
+def _files_stamp(directory: Path) -> tuple:
+    """Size and modification time of the data files, so that replaced files are read again."""
+    stamp = []
+    for split in _EXPECTED_COUNTS:
+        for kind in ("images-idx3", "labels-idx1"):
+            path = directory / f"{split}-{kind}-ubyte.gz"
+            info = path.stat()
+            stamp.append((path.name, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
+@lru_cache(maxsize=2)
+def _shared_splits(directory: str, stamp: tuple, seed: int, val_fraction: float):
+    """Steps 1 and 2 of :func:`course_splits`, and the test images, as read-only arrays."""
+    (x_all, y_all), (x_test, y_test) = load_fashion_mnist(directory)
+    (x_fit, y_fit), (x_val, y_val) = stratified_split(
+        to_model_input(x_all), y_all, fraction=val_fraction, seed=seed
+    )
+    parts = ((x_fit, y_fit), (x_val, y_val), (to_model_input(x_test), y_test))
+    for array in (a for part in parts for a in part):
+        array.flags.writeable = False
+    return parts

@@ -132,7 +132,7 @@ def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
     y = checks.labels(y, len(x))
     digest = hashlib.sha256()
     digest.update(str((x.shape, x.dtype.str)).encode())
-    digest.update(np.ascontiguousarray(x).tobytes())
+    digest.update(memoryview(np.ascontiguousarray(x)).cast("B"))  # the bytes, not a copy
     digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
     return digest.hexdigest()[:16]
 

@@ -642,6 +642,38 @@ def test_course_splits_hold_out_up_to_half(split_set):
     }
 
 
+def test_course_splits_share_one_read_only_copy_of_the_data_set(split_set):
+    """A second call (a later cell, an exercise's check) holds no second copy of the images."""
+    directory = split_set[0]
+    first = data.course_splits(seed=0, data_dir=directory)
+    again = data.course_splits(seed=0, data_dir=directory)
+    small = data.course_splits(train_size=30, test_size=20, seed=0, data_dir=directory)
+    for a, b in zip(
+        (*first.train, *first.validation, *first.test),
+        (*again.train, *again.validation, *again.test),
+        strict=True,
+    ):
+        assert np.shares_memory(a, b)
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = 0
+    assert np.shares_memory(small.x_val, first.x_val)
+    for own in (*small.train, *small.test):  # subsets are copies the caller may change
+        assert own.flags.writeable and not np.shares_memory(own, first.x_train)
+        assert not np.shares_memory(own, first.x_test)
+
+
+def test_course_splits_read_files_again_once_they_are_replaced(split_set):
+    directory, train_images, _ = split_set
+    before = data.course_splits(seed=0, data_dir=directory)
+    path = directory / "train-images-idx3-ubyte.gz"
+    replaced = 255 - train_images  # other pixels, the same size of file
+    md5 = write_gz(path, idx_bytes(replaced))
+    data.FILES["train-images-idx3-ubyte.gz"] = md5  # the fixture's patched, per-test dict
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    after = data.course_splits(seed=0, data_dir=directory)
+    np.testing.assert_allclose(after.x_val, 1.0 - before.x_val, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "fraction", [0, 0.0, 0.51, 0.6, 1, 1.5, -0.1, float("nan"), True, "0.1", None]
 )
