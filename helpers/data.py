@@ -338,7 +338,11 @@ def load_fashion_mnist(
     N is 60,000 for training and 10,000 for test, exactly as
     ``keras.datasets.fashion_mnist.load_data()`` returns them.
     """
-    directory = find_dataset_dir(data_dir, download=download)
+    return _read_dataset(find_dataset_dir(data_dir, download=download))
+
+
+def _read_dataset(directory: Path):
+    """:func:`load_fashion_mnist`'s arrays, from a directory :func:`find_dataset_dir` verified."""
     parts = []
     for split in ("train", "t10k"):
         count = _EXPECTED_COUNTS[split]
@@ -544,19 +548,17 @@ def course_splits(
 
 def _files_stamp(directory: Path) -> tuple:
     """Size and modification time of the data files, so that replaced files are read again."""
-    stamp = []
-    for split in _EXPECTED_COUNTS:
-        for kind in ("images-idx3", "labels-idx1"):
-            path = directory / f"{split}-{kind}-ubyte.gz"
-            info = path.stat()
-            stamp.append((path.name, info.st_size, info.st_mtime_ns))
-    return tuple(stamp)
+    stats = {name: (directory / name).stat() for name in FILES}
+    return tuple((name, info.st_size, info.st_mtime_ns) for name, info in stats.items())
 
 
 @lru_cache(maxsize=2)
 def _shared_splits(directory: str, stamp: tuple, seed: int, val_fraction: float):
-    """Steps 1 and 2 of :func:`course_splits`, and the test images, as read-only arrays."""
-    (x_all, y_all), (x_test, y_test) = load_fashion_mnist(directory)
+    """Steps 1 and 2 of :func:`course_splits`, and the test images, as read-only arrays.
+
+    ``directory`` was verified by :func:`course_splits` (:func:`find_dataset_dir`).
+    """
+    (x_all, y_all), (x_test, y_test) = _read_dataset(Path(directory))
     (x_fit, y_fit), (x_val, y_val) = stratified_split(
         to_model_input(x_all), y_all, fraction=val_fraction, seed=seed
     )

@@ -666,7 +666,7 @@ def test_course_splits_read_files_again_once_they_are_replaced(split_set):
     directory, train_images, _ = split_set
     before = data.course_splits(seed=0, data_dir=directory)
     path = directory / "train-images-idx3-ubyte.gz"
-    replaced = 255 - train_images  # other pixels, the same size of file
+    replaced = 255 - train_images  # other pixels, the same shape
     md5 = write_gz(path, idx_bytes(replaced))
     data.FILES["train-images-idx3-ubyte.gz"] = md5  # the fixture's patched, per-test dict
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
