@@ -418,6 +418,7 @@ SEARCH_COLUMNS = (
     "widths",
     "convs_per_block",
     "augmentation",
+    "policy",
     "batch_size",
     "learning_rate",
     "schedule",
@@ -437,10 +438,11 @@ def capstone_search():
 
     Introduced in notebook 10. Returns ``(runs, curves)``. ``runs`` has one row per
     candidate trained during the search (columns :data:`SEARCH_COLUMNS`): its
-    architecture, augmentation, batch size, learning rate and schedule, epochs and seed, its
-    parameter count, the seconds per epoch measured on 54,000 images on an otherwise
-    idle 2-core CPU, the training time that makes (``epochs * s_per_epoch``), its
-    validation accuracy after the last epoch, and whether it is the ``chosen`` recipe.
+    architecture, augmentation, Keras dtype policy, batch size, learning rate and
+    schedule, epochs and seed, its parameter count, the seconds per epoch measured on
+    54,000 images on an otherwise idle 2-core CPU (all rows on the same one), the
+    training time that makes (``epochs * s_per_epoch``), its validation accuracy after
+    the last epoch, and whether it is the ``chosen`` recipe.
     ``curves`` holds the validation accuracy after every epoch of the main candidates
     (columns :data:`CURVE_COLUMNS`), with the elapsed training time at that epoch.
 

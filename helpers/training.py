@@ -18,11 +18,14 @@ from helpers import checks
 from helpers.data import CLASS_NAMES, make_dataset
 
 __all__ = [
+    "EpochPlan",
     "EpochTimer",
     "TimeBudget",
     "TrainingResult",
+    "epochs_within",
     "evaluate",
     "per_class_accuracy",
+    "plan_epochs",
     "predict",
     "set_seed",
     "train",
@@ -35,17 +38,21 @@ def set_seed(seed: int) -> None:
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Record the time of every epoch, in seconds, in ``times`` (introduced in notebook 08)."""
+    """Record the time of every epoch, in seconds, in ``times`` (introduced in notebook 08).
 
-    def __init__(self) -> None:
+    ``clock`` returns seconds (a stand-in for tests).
+    """
+
+    def __init__(self, clock=time.perf_counter) -> None:
         super().__init__()
+        self.clock = clock
         self.times: list[float] = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self._start = self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
+        self.times.append(self.clock() - self._start)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -77,6 +84,87 @@ class TimeBudget(keras.callbacks.Callback):
         if not last_epoch and now - self._start + self._slowest > self.seconds:
             self.model.stop_training = True
             self.stopped_after = epoch + 1
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    """How many epochs fit a time budget, from a measured speed (introduced in notebook 10).
+
+    ``seconds_per_epoch`` is the estimate :func:`plan_epochs` measured, ``epochs`` the
+    number that fits ``share`` of ``budget_s`` (at least 1, at most ``max_epochs``).
+    """
+
+    epochs: int
+    max_epochs: int
+    seconds_per_epoch: float
+    budget_s: float
+    share: float
+
+    def __str__(self) -> str:
+        planned = self.epochs * self.seconds_per_epoch
+        limit = "the most allowed" if self.epochs == self.max_epochs else "what fits"
+        return (
+            f"about {self.seconds_per_epoch:.1f} s per epoch: {self.epochs} epochs "
+            f"({limit}; about {planned:.0f} s of the {self.share:.0%} of the "
+            f"{self.budget_s:g} s budget planned for)"
+        )
+
+
+def epochs_within(
+    budget_s: float, seconds_per_epoch: float, max_epochs: int, share: float = 0.85
+) -> EpochPlan:
+    """The :class:`EpochPlan` for epochs of ``seconds_per_epoch`` within ``share`` of ``budget_s``.
+
+    The share leaves room for epochs slower than the estimate (a busy computer); what
+    is left over is :class:`TimeBudget`'s to guard.
+    """
+    budget_s = checks.number("budget_s", budget_s, above=0, example=600)
+    seconds_per_epoch = checks.number("seconds_per_epoch", seconds_per_epoch, above=0, example=25)
+    max_epochs = checks.whole("max_epochs", max_epochs, 1, example=18)
+    share = checks.number("share", share, above=0, high=1, example=0.85)
+    fits = int(share * budget_s // seconds_per_epoch)
+    return EpochPlan(max(1, min(max_epochs, fits)), max_epochs, seconds_per_epoch, budget_s, share)
+
+
+def plan_epochs(
+    build,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    batch_size: int,
+    budget_s: float,
+    max_epochs: int,
+    share: float = 0.85,
+    probe_steps: int = 48,
+    seed: int = 0,
+    clock=time.perf_counter,
+) -> EpochPlan:
+    """Measure how fast a model trains here, then plan the epochs that fit the budget.
+
+    Introduced in notebook 10. ``build()`` returns a fresh compiled model of the kind to
+    be trained; it is trained on the first ``probe_steps`` batches of ``x_train`` twice
+    and thrown away. The first pass includes Keras' one-off tracing of the training
+    step; the second, timed, gives the seconds per step, and an epoch of ``x_train``
+    takes as many steps as it has batches. Returns :func:`epochs_within` of that.
+    Call it before seeding the model that is trained, since it draws random numbers.
+    ``clock`` returns seconds (a stand-in for tests).
+    """
+    batch_size = checks.whole("batch_size", batch_size, 1, example=256)
+    probe_steps = checks.whole("probe_steps", probe_steps, 1, example=48)
+    x_train = checks.images(x_train, "x_train")
+    y_train = checks.labels(y_train, len(x_train), "y_train")
+    steps_per_epoch = -(-len(x_train) // batch_size)
+    probe_steps = min(probe_steps, steps_per_epoch)
+    model = build()
+    if not getattr(model, "optimizer", None):
+        raise ValueError("build() returned a model that is not compiled; return a compiled model")
+    probe = make_dataset(
+        x_train[: probe_steps * batch_size], y_train[: probe_steps * batch_size], batch_size,
+        shuffle=True, seed=seed,
+    )
+    timer = EpochTimer(clock)
+    model.fit(probe, epochs=2, verbose=0, callbacks=[timer], shuffle=False)
+    seconds_per_step = timer.times[-1] / probe_steps
+    return epochs_within(budget_s, seconds_per_step * steps_per_epoch, max_epochs, share)
 
 
 @dataclass

@@ -102,13 +102,13 @@ def test_10_1_dense_parameters(dense_10_1, answer, status, hint):
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (2_115, CORRECT, "235 steps per epoch"),
-        (-(-60_000 // 256) * 9, CORRECT, ""),
-        (60_000 / 256 * 9, INCORRECT, "round up"),
-        (60_000 // 256 * 9, INCORRECT, "96 images"),
+        (4_230, CORRECT, "235 steps per epoch"),
+        (-(-60_000 // 256) * 18, CORRECT, ""),
+        (60_000 / 256 * 18, INCORRECT, "round up"),
+        (60_000 // 256 * 18, INCORRECT, "96 images"),
         (235, INCORRECT, "one epoch"),
-        (-(-54_000 // 256) * 9, INCORRECT, "60,000"),
-        (9, INCORRECT, "not epochs"),
+        (-(-54_000 // 256) * 18, INCORRECT, "60,000"),
+        (18, INCORRECT, "not epochs"),
         (5_000, INCORRECT, "rounded up"),
     ],
 )

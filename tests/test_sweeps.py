@@ -41,7 +41,7 @@ def test_shipped_sweep_covers_every_seed_variant_and_epoch(name):
         run = sweep.runs[(sweep.runs["variant"] == variant) & (sweep.runs["seed"] == seed)]
         trained = int(run["epochs_trained"].iloc[0])
         assert list(rows["epoch"]) == list(range(1, trained + 1)), (variant, seed)
-        if variant not in experiment.callbacks:  # only early stopping may end sooner
+        if variant not in experiment.callbacks:  # only a callback (early stopping) ends sooner
             assert trained == experiment.epochs, (variant, seed)
     accuracies = sweep.runs[[c for c in sweep.runs.columns if "accuracy" in c]]
     assert ((accuracies >= 0) & (accuracies <= 1)).all().all()
@@ -149,6 +149,38 @@ def test_run_one_records_flipped_and_footwear_accuracy(fashion_mnist):
     ):
         assert 0.0 <= row[column] <= 1.0, (column, row[column])
     assert "val_accuracy_shift_4" in row  # the augmentation experiment records shifts too
+
+
+def test_run_one_builds_the_faster_paths_policy_and_stops_half_the_epochs(
+    fashion_mnist, monkeypatch
+):
+    import keras
+
+    from helpers import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: frozenset({"avx512_bf16"}))
+    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [])
+    ablation = sweeps.EXPERIMENTS["capstone_ablation"]()
+    half = "half the epochs"
+    tiny = dataclasses.replace(
+        ablation, variants={half: ablation.variants[half]}, train_size=300, test_size=200,
+        epochs=sweeps.CAPSTONE_RECIPE["epochs"], batch_size=64,
+    )
+    seen = []
+    monkeypatch.setattr(
+        keras.config, "set_dtype_policy", lambda p, _set=keras.config.set_dtype_policy: (
+            seen.append(str(p)), _set(p)
+        )[-1],
+    )
+    runs, curves = sweeps.run_one(tiny, seed=0, verbose=0)
+    assert runs[0]["policy"] == "mixed_bfloat16"
+    assert runs[0]["epochs_trained"] == len(curves) == sweeps.CAPSTONE_RECIPE["epochs"] // 2
+    assert seen == ["mixed_bfloat16", "float32"]  # and back to float32 afterwards
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_sweeps_without_a_recorded_policy_ran_in_float32():
+    assert sweeps.load("pooling").policy == "float32"
 
 
 def test_flip_accuracies_count_the_footwear_classes_only():

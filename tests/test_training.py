@@ -161,6 +161,57 @@ def test_time_budget_rejects_bad_budgets(seconds):
         training.TimeBudget(seconds)
 
 
+# ------------------------------------------------------------ planning epochs (notebook 10)
+
+
+@pytest.mark.parametrize(
+    ("budget", "per_epoch", "max_epochs", "expected"),
+    [
+        (600, 25.0, 18, 18),  # 20 would fit 85% of the budget: the most allowed wins
+        (600, 54.0, 18, 9),  # 510 s // 54 s
+        (600, 51.0, 18, 10),  # exactly 510 s
+        (600, 700.0, 18, 1),  # not even one fits: still one epoch
+    ],
+)
+def test_epochs_within_fits_the_share_of_the_budget(budget, per_epoch, max_epochs, expected):
+    plan = training.epochs_within(budget, per_epoch, max_epochs)
+    assert plan.epochs == expected
+    assert plan.epochs * per_epoch <= 0.85 * budget or plan.epochs == 1
+
+
+def test_epoch_plan_says_what_limited_it():
+    assert "(the most allowed;" in str(training.epochs_within(600, 25.0, 18))
+    text = str(training.epochs_within(600, 54.0, 18))
+    assert text.startswith("about 54.0 s per epoch: 9 epochs (what fits; about 486 s")
+
+
+def test_plan_epochs_times_the_second_pass_of_the_probe(tiny):
+    x, y = tiny[0][:200], tiny[1][:200]  # 4 batches of 64 (the last one short)
+    built = []
+
+    def build():
+        built.append(models.baseline_cnn())
+        return built[-1]
+
+    # EpochTimer reads the clock at the start and end of each of the probe's two passes:
+    # the first pass (with the one-off tracing) takes 100 s, the second 12 s for 2 steps.
+    clock = iter([0.0, 100.0, 100.0, 112.0])
+    plan = training.plan_epochs(
+        build, x, y, batch_size=64, budget_s=600, max_epochs=30, probe_steps=2,
+        clock=lambda: next(clock),
+    )
+    assert plan.seconds_per_epoch == pytest.approx(6.0 * 4)  # 6 s per step, 4 steps
+    assert plan.epochs == 21  # 510 s // 24 s
+    assert len(built) == 1 and int(built[0].optimizer.iterations) == 2 * 2  # 2 passes of 2 steps
+
+
+def test_plan_epochs_needs_a_compiled_model(tiny):
+    with pytest.raises(ValueError, match="not compiled"):
+        training.plan_epochs(
+            lambda: models.baseline_cnn(compile=False), *tiny[:2], 64, 600, 18
+        )
+
+
 def test_predict_pads_the_last_batch_but_returns_one_row_per_image(tiny):
     x = tiny[0][:5]
     model = models.baseline_cnn()

@@ -84,20 +84,20 @@ def dense_parameters(answer):
 def schedule_steps(answer):
     return number(
         answer,
-        2_115,
+        4_230,
         hints={
-            2_109.375: "A step processes a whole batch; the last batch of an epoch is smaller "
+            4_218.75: "A step processes a whole batch; the last batch of an epoch is smaller "
             "but is still a step, so round up per epoch.",
-            2_106: "60,000 / 256 = 234.4: the last, smaller batch of 96 images is a step too, "
+            4_212: "60,000 / 256 = 234.4: the last, smaller batch of 96 images is a step too, "
             "so an epoch has 235 steps.",
-            235: "That is one epoch; the schedule spans all 9 epochs.",
-            1_899: "The final model trains on all 60,000 training images, not the 54,000 left "
+            235: "That is one epoch; the schedule spans all 18 epochs.",
+            3_798: "The final model trains on all 60,000 training images, not the 54,000 left "
             "after a validation split.",
-            9: "The schedule counts optimizer steps (batches), not epochs.",
+            18: "The schedule counts optimizer steps (batches), not epochs.",
             "default": "Steps per epoch = 60,000 / 256, rounded up; then times the number of "
             "epochs.",
         },
-        why="ceil(60,000 / 256) = 235 steps per epoch × 9 epochs = 2,115 steps.",
+        why="ceil(60,000 / 256) = 235 steps per epoch × 18 epochs = 4,230 steps.",
     )
 
 
