@@ -3,7 +3,7 @@
 #   make test   run all tests: helpers, notebooks (fast settings), the book, a browser
 #   make lab    start JupyterLab in the course's environment
 #   make bench  measure training throughput and whole-course execution time
-#   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2 h; SWEEP=<name>: one)
+#   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2.5 h; SWEEP=<name>: one)
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
 #   make assignments   student versions and Otter-Grader autograders (_build/assignments)

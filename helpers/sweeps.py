@@ -6,7 +6,7 @@ every accuracy by a few tenths of a point. Before a notebook says that one varia
 beats another, the difference must be larger than that seed-to-seed spread. The
 course therefore ran each of its experiments (notebooks 03 and 05-08, and the
 ablation of notebook 10's recipe) with the book's settings for several seeds
-(``make sweep``, about two hours on 2 CPU cores) and ships the results with the
+(``make sweep``, about two and a half hours on 2 CPU cores) and ships the results with the
 helpers, as it ships notebook 10's recipe search.
 
 :data:`EXPERIMENTS` defines what was run; :func:`load` reads the shipped results as a

@@ -158,8 +158,11 @@ def plan_epochs(
     if not getattr(model, "optimizer", None):
         raise ValueError("build() returned a model that is not compiled; return a compiled model")
     probe = make_dataset(
-        x_train[: probe_steps * batch_size], y_train[: probe_steps * batch_size], batch_size,
-        shuffle=True, seed=seed,
+        x_train[: probe_steps * batch_size],
+        y_train[: probe_steps * batch_size],
+        batch_size,
+        shuffle=True,
+        seed=seed,
     )
     timer = EpochTimer(clock)
     model.fit(probe, epochs=2, verbose=0, callbacks=[timer], shuffle=False)

@@ -163,14 +163,18 @@ def test_run_one_builds_the_faster_paths_policy_and_stops_half_the_epochs(
     ablation = sweeps.EXPERIMENTS["capstone_ablation"]()
     half = "half the epochs"
     tiny = dataclasses.replace(
-        ablation, variants={half: ablation.variants[half]}, train_size=300, test_size=200,
-        epochs=sweeps.CAPSTONE_RECIPE["epochs"], batch_size=64,
+        ablation,
+        variants={half: ablation.variants[half]},
+        train_size=300,
+        test_size=200,
+        epochs=sweeps.CAPSTONE_RECIPE["epochs"],
+        batch_size=64,
     )
     seen = []
     monkeypatch.setattr(
-        keras.config, "set_dtype_policy", lambda p, _set=keras.config.set_dtype_policy: (
-            seen.append(str(p)), _set(p)
-        )[-1],
+        keras.config,
+        "set_dtype_policy",
+        lambda p, _set=keras.config.set_dtype_policy: (seen.append(str(p)), _set(p))[-1],
     )
     runs, curves = sweeps.run_one(tiny, seed=0, verbose=0)
     assert runs[0]["policy"] == "mixed_bfloat16"

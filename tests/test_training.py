@@ -197,7 +197,13 @@ def test_plan_epochs_times_the_second_pass_of_the_probe(tiny):
     # the first pass (with the one-off tracing) takes 100 s, the second 12 s for 2 steps.
     clock = iter([0.0, 100.0, 100.0, 112.0])
     plan = training.plan_epochs(
-        build, x, y, batch_size=64, budget_s=600, max_epochs=30, probe_steps=2,
+        build,
+        x,
+        y,
+        batch_size=64,
+        budget_s=600,
+        max_epochs=30,
+        probe_steps=2,
         clock=lambda: next(clock),
     )
     assert plan.seconds_per_epoch == pytest.approx(6.0 * 4)  # 6 s per step, 4 steps
@@ -207,9 +213,7 @@ def test_plan_epochs_times_the_second_pass_of_the_probe(tiny):
 
 def test_plan_epochs_needs_a_compiled_model(tiny):
     with pytest.raises(ValueError, match="not compiled"):
-        training.plan_epochs(
-            lambda: models.baseline_cnn(compile=False), *tiny[:2], 64, 600, 18
-        )
+        training.plan_epochs(lambda: models.baseline_cnn(compile=False), *tiny[:2], 64, 600, 18)
 
 
 def test_predict_pads_the_last_batch_but_returns_one_row_per_image(tiny):

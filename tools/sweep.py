@@ -6,7 +6,8 @@
 Each experiment of :data:`helpers.sweeps.EXPERIMENTS` is trained with the book's
 settings for every seed of the experiment; the results go to
 ``helpers/results/sweep_<name>_runs.csv`` and ``..._curves.csv``. Offline, on 2 CPU
-cores, all of them take about two hours (notebook 10's ablation an hour of it); on
+cores, all of them take about two and a half hours (notebook 10's ablation an hour
+and a half of it); on
 the same machine a second run writes the same files.
 """
 
