@@ -86,6 +86,11 @@ class TimeBudget(keras.callbacks.Callback):
             self.stopped_after = epoch + 1
 
 
+def _require_compiled(model: keras.Model) -> None:
+    if not getattr(model, "optimizer", None) or not getattr(model, "compiled", True):
+        raise ValueError("model is not compiled; build it with helpers.models or call compile()")
+
+
 @dataclass(frozen=True)
 class EpochPlan:
     """How many epochs fit a time budget, from a measured speed (introduced in notebook 10).
@@ -155,8 +160,7 @@ def plan_epochs(
     steps_per_epoch = -(-len(x_train) // batch_size)
     probe_steps = min(probe_steps, steps_per_epoch)
     model = build()
-    if not getattr(model, "optimizer", None):
-        raise ValueError("build() returned a model that is not compiled; return a compiled model")
+    _require_compiled(model)
     probe = make_dataset(
         x_train[: probe_steps * batch_size],
         y_train[: probe_steps * batch_size],
@@ -218,8 +222,7 @@ def train(
     """
     epochs = checks.whole("epochs", epochs, 1, example=5)
     checks.choice("verbose", verbose, (0, 1, 2))
-    if not getattr(model, "optimizer", None) or not getattr(model, "compiled", True):
-        raise ValueError("model is not compiled; build it with helpers.models or call compile()")
+    _require_compiled(model)
     x_train = checks.images(x_train, "x_train")
     y_train = checks.labels(y_train, len(x_train), "y_train")
     train_ds = make_dataset(x_train, y_train, batch_size, shuffle=True, seed=seed)
