@@ -247,12 +247,17 @@ def train(
 
 
 def predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities, shape (N, 10), without a progress bar (introduced in notebook 03).
+    """Class probabilities, shape (N, 10), float32, without a progress bar (introduced in notebook 03).
 
     The images go through the model one batch at a time, the last one padded to
     ``batch_size``, so the model always sees the same input shape: TensorFlow then
     traces its prediction function once per model, instead of once per new remainder
     size or number of steps (which makes it warn about retracing).
+
+    A model built under ``mixed_bfloat16`` computes its softmax in bfloat16; its
+    probabilities come back as float32 all the same, so that they combine with a float32
+    model's (NumPy before 2.0 finds no common type for bfloat16 and float16 in
+    ``np.allclose``).
     """
     x = checks.images(x, "x")
     batch_size = checks.whole("batch_size", batch_size, 1, example=1024)
@@ -261,7 +266,7 @@ def predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.nda
     if pad:
         x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
     batches = [model.predict_on_batch(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-    return np.concatenate([np.asarray(b) for b in batches])[:n]
+    return np.concatenate([np.asarray(b, dtype=np.float32) for b in batches])[:n]
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
@@ -222,6 +223,18 @@ def test_predict_pads_the_last_batch_but_returns_one_row_per_image(tiny):
     probabilities = training.predict(model, x, batch_size=2)  # batches of 2, 2 and 1 + 1 pad
     assert probabilities.shape == (5, models.NUM_CLASSES)
     np.testing.assert_allclose(probabilities, np.asarray(model(x, training=False)), atol=1e-6)
+
+
+def test_predict_returns_float32_for_a_mixed_bfloat16_model(tiny):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = models.baseline_cnn()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert model.layers[-1].compute_dtype == "bfloat16"
+    probabilities = training.predict(model, tiny[0][:3])
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-2)  # bfloat16's precision
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
