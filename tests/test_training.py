@@ -186,7 +186,7 @@ def test_epoch_plan_says_what_limited_it():
     assert text.startswith("about 54.0 s per epoch: 9 epochs (what fits; about 486 s")
 
 
-def test_plan_epochs_times_the_second_pass_of_the_probe(tiny):
+def test_plan_epochs_plans_from_the_fastest_timed_pass_of_the_probe(tiny):
     x, y = tiny[0][:200], tiny[1][:200]  # 4 batches of 64 (the last one short)
     built = []
 
@@ -194,9 +194,10 @@ def test_plan_epochs_times_the_second_pass_of_the_probe(tiny):
         built.append(models.baseline_cnn())
         return built[-1]
 
-    # EpochTimer reads the clock at the start and end of each of the probe's two passes:
-    # the first pass (with the one-off tracing) takes 100 s, the second 12 s for 2 steps.
-    clock = iter([0.0, 100.0, 100.0, 112.0])
+    # EpochTimer reads the clock at the start and end of each of the probe's passes: the
+    # first (with the one-off tracing) takes 100 s and is not timed; of the three timed
+    # passes of 2 steps, one is disturbed (30 s), the fastest takes 12 s.
+    clock = iter([0.0, 100.0, 100.0, 130.0, 130.0, 142.0, 142.0, 156.0])
     plan = training.plan_epochs(
         build,
         x,
@@ -205,11 +206,18 @@ def test_plan_epochs_times_the_second_pass_of_the_probe(tiny):
         budget_s=600,
         max_epochs=30,
         probe_steps=2,
+        timed_passes=3,
         clock=lambda: next(clock),
     )
     assert plan.seconds_per_epoch == pytest.approx(6.0 * 4)  # 6 s per step, 4 steps
     assert plan.epochs == 21  # 510 s // 24 s
-    assert len(built) == 1 and int(built[0].optimizer.iterations) == 2 * 2  # 2 passes of 2 steps
+    assert len(built) == 1 and int(built[0].optimizer.iterations) == 4 * 2  # 4 passes of 2 steps
+
+
+@pytest.mark.parametrize("name", ["probe_steps", "timed_passes"])
+def test_plan_epochs_rejects_a_probe_of_no_steps(tiny, name):
+    with pytest.raises(ValueError, match=f"^{name} is 0; expected a whole number >= 1"):
+        training.plan_epochs(models.baseline_cnn, *tiny[:2], 64, 600, 18, **{name: 0})
 
 
 def test_plan_epochs_needs_a_compiled_model(tiny):
