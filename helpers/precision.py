@@ -22,8 +22,9 @@ several seeds.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ __all__ = [
     "cpu_flags",
     "native_bfloat16",
     "scaled_learning_rate",
+    "scope",
     "use",
 ]
 
@@ -185,3 +187,28 @@ def use(path: TrainingPath) -> TrainingPath:
         )
     keras.config.set_dtype_policy(path.policy)
     return path
+
+
+@contextlib.contextmanager
+def scope(path: TrainingPath) -> Iterator[TrainingPath]:
+    """Build models in ``path``'s policy inside a ``with`` block (introduced in notebook 05).
+
+    Notebook 03 sets the policy with ``keras.config.set_dtype_policy`` before building
+    the faster path's model and sets float32 back after training it; notebooks 05 and
+    08 train their experiments the same way with::
+
+        with precision.scope(precision.choose()):
+            result = experiments.run_experiment(...)
+
+    The policy in force before the block is restored after it, also when a cell fails
+    inside it, so that the models built later in the notebook are not silently trained
+    in another precision.
+    """
+    import keras
+
+    before = keras.config.dtype_policy()
+    use(path)
+    try:
+        yield path
+    finally:
+        keras.config.set_dtype_policy(before)

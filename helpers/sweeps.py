@@ -82,7 +82,8 @@ class Experiment:
     ``faster`` builds the models with the Keras dtype policy of the course's faster path
     on the machine that runs the sweep (:func:`helpers.precision.choose`:
     ``mixed_bfloat16`` where the processor computes in bfloat16, ``float32`` elsewhere),
-    as notebook 10 does; otherwise they are built in ``float32``. Each run records its
+    as notebooks 05, 08 and 10 do (:func:`helpers.precision.scope`); otherwise they
+    are built in ``float32`` (notebooks 03, 06 and 07). Each run records its
     ``policy``.
     """
 
@@ -238,7 +239,9 @@ def _baseline_variants():
 #: The course's controlled experiments, by name, with the book's settings.
 EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "baseline": lambda: Experiment("03_training", _baseline_variants(), 54_000, 5, 32, test=True),
-    "pooling": lambda: Experiment("05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4),
+    "pooling": lambda: Experiment(
+        "05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4, faster=True
+    ),
     "dropout": lambda: Experiment(
         "06_dropout",
         _dropout_variants(),
@@ -251,7 +254,14 @@ EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
         "07_batch_normalization", _batch_norm_variants(), 20_000, 5, 128
     ),
     "augmentation": lambda: Experiment(
-        "08_augmentation", _augmentation_variants(), 54_000, 5, 128, shifts=4, flips=True
+        "08_augmentation",
+        _augmentation_variants(),
+        54_000,
+        5,
+        128,
+        shifts=4,
+        flips=True,
+        faster=True,
     ),
     # Six runs of four to ten minutes per seed: two seeds, not five.
     "capstone_ablation": lambda: Experiment(

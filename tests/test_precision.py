@@ -67,6 +67,23 @@ def test_use_sets_the_global_policy_for_new_models():
         precision.use("mixed_bfloat16")
 
 
+def test_scope_builds_in_the_path_policy_and_restores_the_one_before():
+    fast = precision.TrainingPath("mixed_bfloat16", 128, 2e-3)
+    assert keras.config.dtype_policy().name == "float32"
+    with precision.scope(fast) as path:
+        assert path is fast
+        assert keras.layers.Dense(2).compute_dtype == "bfloat16"
+    assert keras.config.dtype_policy().name == "float32"
+    with pytest.raises(RuntimeError, match="a failing cell"):
+        with precision.scope(fast):
+            raise RuntimeError("a failing cell")
+    assert keras.layers.Dense(2).compute_dtype == "float32"
+    with pytest.raises(TypeError, match="expected a TrainingPath"):
+        with precision.scope("mixed_bfloat16"):
+            pass
+    assert keras.config.dtype_policy().name == "float32"
+
+
 def test_reference_rate_is_constant():
     assert precision.REFERENCE.rate(54_000, 5) == 1e-3
     assert (

@@ -184,7 +184,18 @@ def test_run_one_builds_the_faster_paths_policy_and_stops_half_the_epochs(
 
 
 def test_sweeps_without_a_recorded_policy_ran_in_float32():
-    assert sweeps.load("pooling").policy == "float32"
+    assert "policy" not in sweeps.load("dropout").runs.columns
+    assert sweeps.load("dropout").policy == "float32"
+
+
+@pytest.mark.parametrize("name", list(sweeps.EXPERIMENTS))
+def test_each_shipped_sweep_ran_in_its_experiments_precision(name):
+    experiment, sweep = sweeps.EXPERIMENTS[name](), sweeps.load(name)
+    if experiment.faster:  # the faster path's policy on the machine that ran it, recorded
+        assert "policy" in sweep.runs.columns
+        assert sweep.runs["policy"].nunique() == 1
+    else:
+        assert sweep.policy == "float32"
 
 
 def test_flip_accuracies_count_the_footwear_classes_only():
