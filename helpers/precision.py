@@ -195,7 +195,7 @@ def scope(path: TrainingPath) -> Iterator[TrainingPath]:
 
     Notebook 03 sets the policy with ``keras.config.set_dtype_policy`` before building
     the faster path's model and sets float32 back after training it; notebooks 05 and
-    08 train their experiments the same way with::
+    08 train their experiments the same way (and ``make sweep`` theirs) with::
 
         with precision.scope(precision.choose()):
             result = experiments.run_experiment(...)
@@ -206,7 +206,7 @@ def scope(path: TrainingPath) -> Iterator[TrainingPath]:
     """
     import keras
 
-    before = keras.config.dtype_policy()
+    before = keras.config.dtype_policy().name
     use(path)
     try:
         yield path

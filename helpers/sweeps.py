@@ -297,14 +297,12 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
     settings: the same split (:func:`helpers.data.course_splits`), the same
     :func:`helpers.experiments.run_experiment`.
     """
-    import keras
-
     from helpers import data, experiments, models, precision, training
 
     splits = data.course_splits(experiment.train_size, experiment.test_size, seed=seed)
-    policy = precision.choose().policy if experiment.faster else "float32"
-    keras.config.set_dtype_policy(policy)
-    try:
+    path = precision.choose() if experiment.faster else precision.REFERENCE
+    policy = path.policy
+    with precision.scope(path):
         result = experiments.run_experiment(
             experiment.variants,
             splits.train,
@@ -315,8 +313,6 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
             verbose=verbose,
             callbacks=experiment.callbacks,
         )
-    finally:
-        keras.config.set_dtype_policy("float32")
     shifted = None
     if experiment.shifts:
         shifted = experiments.accuracy_vs_shift(
