@@ -4,6 +4,8 @@ What a notebook teaches, it writes out in full; what later notebooks reuse lives
 in small modules by concern, each function naming the notebook that introduces it:
 
 - ``helpers.checks``: the argument checks every module shares
+- ``helpers.claims``: the values a notebook's text rests on, recorded by name for the
+  course's checks of that text
 - ``helpers.data``: find, verify, load and prepare Fashion-MNIST; the course's splits
 - ``helpers.params``: validate a notebook's parameters
 - ``helpers.precision``: the precision, batch size and learning rate chosen for the machine

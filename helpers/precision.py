@@ -191,14 +191,14 @@ def use(path: TrainingPath) -> TrainingPath:
 
 @contextlib.contextmanager
 def scope(path: TrainingPath) -> Iterator[TrainingPath]:
-    """Build models in ``path``'s policy inside a ``with`` block (introduced in notebook 05).
+    """Build models in ``path``'s policy inside a ``with`` block (used in notebook 10).
 
     Notebook 03 sets the policy with ``keras.config.set_dtype_policy`` before building
-    the faster path's model and sets float32 back after training it; notebooks 05 and
-    08 train their experiments the same way (and ``make sweep`` theirs) with::
+    the faster path's model and sets float32 back after training it; notebook 10 trains
+    its capstone the same way (and ``make sweep`` its ablation) with::
 
         with precision.scope(precision.choose()):
-            result = experiments.run_experiment(...)
+            model = ...
 
     The policy in force before the block is restored after it, also when a cell fails
     inside it, so that the models built later in the notebook are not silently trained

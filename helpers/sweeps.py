@@ -82,9 +82,10 @@ class Experiment:
     ``faster`` builds the models with the Keras dtype policy of the course's faster path
     on the machine that runs the sweep (:func:`helpers.precision.choose`:
     ``mixed_bfloat16`` where the processor computes in bfloat16, ``float32`` elsewhere),
-    as notebooks 05, 08 and 10 do (:func:`helpers.precision.scope`); otherwise they
-    are built in ``float32`` (notebooks 03, 06 and 07). Each run records its
-    ``policy``.
+    as notebook 10 does (:func:`helpers.precision.scope`); otherwise they are built in
+    ``float32``, as the teaching experiments of notebooks 03 to 08 are on every machine.
+    Each run records its ``policy``, and :meth:`Sweep.differences` refuses a run in
+    another one.
     """
 
     notebook: str
@@ -240,7 +241,7 @@ def _baseline_variants():
 EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "baseline": lambda: Experiment("03_training", _baseline_variants(), 54_000, 5, 32, test=True),
     "pooling": lambda: Experiment(
-        "05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4, faster=True
+        "05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4
     ),
     "dropout": lambda: Experiment(
         "06_dropout",
@@ -261,7 +262,6 @@ EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
         128,
         shifts=4,
         flips=True,
-        faster=True,
     ),
     # Six runs of four to ten minutes per seed: two seeds, not five.
     "capstone_ablation": lambda: Experiment(
@@ -513,39 +513,66 @@ class Sweep:
             )
         return pd.concat(frames, axis=1)
 
-    def check_matches(self, variants: Mapping[str, Callable], **settings) -> None:
-        """Raise unless ``variants`` and ``settings`` are the ones this sweep measured.
+    def differences(self, variants: Mapping[str, Callable], **settings) -> list[str]:
+        """How ``variants`` and ``settings`` differ from what this sweep measured.
 
-        Each notebook calls it under the book's settings: the variant names must be
-        the sweep's, each variant's model must have the recorded
-        :func:`helpers.models.fingerprint`, and every setting given (``train_size``,
-        ``epochs``, ...) must equal the sweep's. Otherwise the shipped results no
-        longer describe the notebook, and ``make sweep`` must be run again.
+        The variant names must be the sweep's; each variant's model, built in the
+        current Keras dtype policy, must have the recorded
+        :func:`helpers.models.fingerprint` and the recorded ``policy`` (a float32 run
+        is not a sample of a bfloat16 sweep); and every setting given (``train_size``,
+        ``epochs``, ...) must equal the sweep's. Returns one line per difference, none
+        when the shipped results describe this run.
         """
         from helpers import models
 
-        if list(variants) != self.variants:
-            raise ValueError(
-                f"the notebook's variants are {list(variants)}, the shipped sweep "
-                f"{self.name!r} ran {self.variants}; run `make sweep` again"
-            )
-        recorded = self.runs.drop_duplicates("variant").set_index("variant")["fingerprint"]
-        for name, build in variants.items():
-            built = models.fingerprint(build())
-            if built != recorded[name]:
-                raise ValueError(
-                    f"variant {name!r} builds a model with fingerprint {built}, the sweep "
-                    f"{self.name!r} measured {recorded[name]}: the model or its optimizer "
-                    "changed; run `make sweep` again"
-                )
-        for key, value in settings.items():
+        for key in settings:
             if key not in self.settings:
                 raise ValueError(f"unknown setting {key!r}; expected some of {list(self.settings)}")
-            if self.settings[key] != value:
-                raise ValueError(
-                    f"{key} is {value!r} in the notebook and {self.settings[key]!r} in the "
-                    f"shipped sweep {self.name!r}; run `make sweep` again or restore the default"
+        found = [
+            f"{key} is {value!r}, the shipped runs used {self.settings[key]!r}"
+            for key, value in settings.items()
+            if self.settings[key] != value
+        ]
+        if list(variants) != self.variants:
+            return found + [f"the variants are {list(variants)}, the shipped runs' {self.variants}"]
+        recorded = self.runs.drop_duplicates("variant").set_index("variant")["fingerprint"]
+        for name, build in variants.items():
+            model = build()
+            built, policy = models.fingerprint(model), model.dtype_policy.name
+            if built != recorded[name]:
+                found.append(
+                    f"variant {name!r} builds a model with fingerprint {built}, the shipped "
+                    f"runs measured {recorded[name]} (the model or its optimizer changed)"
                 )
+            if policy != self.policy:
+                found.append(
+                    f"variant {name!r} is built in {policy}, the shipped runs trained in "
+                    f"{self.policy}"
+                )
+        return found
+
+    def matches(self, variants: Mapping[str, Callable], **settings) -> bool:
+        """Whether the shipped runs describe this run (:meth:`differences`); if not, say
+        so in one line, for the notebook to skip its comparisons with them."""
+        found = self.differences(variants, **settings)
+        if found:
+            print(
+                f"Not the book's settings ({'; '.join(found)}): this run is not compared "
+                "with the shipped runs below."
+            )
+        return not found
+
+    def check_matches(self, variants: Mapping[str, Callable], **settings) -> None:
+        """Raise unless ``variants`` and ``settings`` are the ones this sweep measured
+        (:meth:`differences`): the shipped results no longer describe the notebook,
+        and ``make sweep`` must be run again."""
+        found = self.differences(variants, **settings)
+        if found:
+            raise ValueError(
+                f"the shipped sweep {self.name!r} does not describe these runs: "
+                + "; ".join(found)
+                + ". Run `make sweep` again or restore the notebook's defaults."
+            )
 
 
 def load(name: str, folder: Path | None = None) -> Sweep:

@@ -23,8 +23,8 @@ def test_label_states_time_memory_and_machine(tmp_path, monkeypatch):
     _record(tmp_path, "fast", "01_x", 21.0, 900.0)
     label = course.cost_label("01_x")
     assert "measured on Some CPU, 2 cores" in label
-    assert "with the full settings, 2 min 23 s and up to 1.6 GB" in label
-    assert "with the fast settings, 21 s and up to 0.9 GB" in label
+    assert "with the full settings, 2 min 23 s and up to 1,620 MB" in label
+    assert "with the fast settings, 21 s and up to 900 MB" in label
     assert "Binder" not in label
 
 
@@ -32,7 +32,19 @@ def test_label_says_how_to_run_a_notebook_that_needs_more_than_2_gb(tmp_path, mo
     monkeypatch.setattr(course, "BUILD", tmp_path)
     _record(tmp_path, "full", "03_x", 52.0, 2341.0)
     label = course.cost_label("03_x")
-    assert "up to 2.3 GB" in label and "Binder" in label and 'PROFILE = "fast"' in label
+    assert "up to 2,341 MB" in label and "Binder" in label and 'PROFILE = "fast"' in label
+
+
+def test_label_is_right_on_both_sides_of_the_limit(tmp_path, monkeypatch):
+    """2,057 MB is over the 2,048 MB limit and 2,040 MB under it: a label in tenths of a
+    gigabyte would call both "2.0 GB"."""
+    monkeypatch.setattr(course, "BUILD", tmp_path)
+    _record(tmp_path, "full", "03_x", 52.0, 2057.0)
+    over = course.cost_label("03_x")
+    assert "up to 2,057 MB" in over and "more than the 2,048 MB at which Binder" in over
+    _record(tmp_path, "full", "03_x", 52.0, 2040.0)
+    under = course.cost_label("03_x")
+    assert "up to 2,040 MB" in under and "Binder" not in under
 
 
 def test_label_goes_under_the_title(tmp_path, monkeypatch):

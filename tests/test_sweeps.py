@@ -70,9 +70,16 @@ def test_shipped_sweep_used_the_notebooks_own_defaults(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_sweep_measured_todays_models(name):
     """The recorded fingerprints are those of the models the variants build now."""
+    import keras
+
     sweep = sweeps.load(name)
     experiment = sweeps.EXPERIMENTS[name]()
-    sweep.check_matches(experiment.variants, **sweep.settings)
+    before = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(sweep.policy)  # the precision the sweep recorded
+    try:
+        sweep.check_matches(experiment.variants, **sweep.settings)
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def test_check_matches_refuses_a_changed_variant_or_setting():
@@ -83,10 +90,29 @@ def test_check_matches_refuses_a_changed_variant_or_setting():
     changed = dict(variants, max=lambda: models.cnn(dense_units=64))
     with pytest.raises(ValueError, match="'max' builds a model with fingerprint"):
         sweep.check_matches(changed)
-    with pytest.raises(ValueError, match="epochs is 4 in the notebook"):
+    with pytest.raises(ValueError, match="epochs is 4, the shipped runs used 3"):
         sweep.check_matches(variants, epochs=4)
     with pytest.raises(ValueError, match="unknown setting 'seeds'"):
         sweep.check_matches(variants, seeds=5)
+
+
+def test_a_run_in_another_precision_is_not_a_sample_of_the_sweep(capsys):
+    """The pooling sweep trained in float32: models built in mixed_bfloat16 (as on a
+    processor with native bfloat16) are refused, and ``matches`` says so in one line."""
+    from helpers import precision
+
+    sweep = sweeps.load("pooling")
+    assert sweep.policy == "float32"
+    variants = dict(sweeps.EXPERIMENTS["pooling"]().variants)
+    assert sweep.matches(variants, **sweep.settings)
+    assert capsys.readouterr().out == ""
+    bf16 = precision.TrainingPath("mixed_bfloat16", 128, 1e-3, reason="a test")
+    with precision.scope(bf16):
+        with pytest.raises(ValueError, match="built in mixed_bfloat16, the shipped runs trained in float32"):
+            sweep.check_matches(variants)
+        assert not sweep.matches(variants, batch_size=32)
+    line = capsys.readouterr().out
+    assert line.count("\n") == 1 and line.startswith("Not the book's settings (batch_size is 32, the shipped runs used 128;")
 
 
 # --------------------------------------------------------------------------- the runner
@@ -347,3 +373,27 @@ def test_fingerprint():
     assert len(models.fingerprint(models.cnn())) == 12
     with pytest.raises(ValueError, match="not compiled"):
         models.fingerprint(models.cnn(compile=False))
+
+
+@pytest.mark.parametrize(
+    "flags", [frozenset(), frozenset({"avx512_bf16"})], ids=["no bfloat16", "avx512_bf16"]
+)
+def test_teaching_sweeps_train_in_float32_on_any_processor(flags, fashion_mnist, monkeypatch):
+    """Only the capstone's ablation trains in the faster path's precision: on a processor
+    with bfloat16 and on one without, the pooling and augmentation experiments build
+    float32 models, which their shipped sweeps (recorded in float32) describe."""
+    from helpers import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda cpuinfo=None: flags)
+    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [])
+    faster = [name for name, build in _BOOK.items() if build().faster]
+    assert faster == ["capstone_ablation"]
+    for name in ("pooling", "augmentation"):
+        sweep = sweeps.load(name)
+        assert sweep.policy == "float32", f"the shipped {name} sweep trained in {sweep.policy}"
+        assert sweep.differences(_BOOK[name]().variants, **sweep.settings) == []
+    one = dataclasses.replace(
+        _tiny("pooling"), variants={"max": _BOOK["pooling"]().variants["max"]}, shifts=1
+    )
+    runs, _ = sweeps.run_one(one, seed=0, verbose=0)
+    assert runs[0]["policy"] == "float32"

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+import claims
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 PROFILES_FILE = ROOT / "notebooks" / "profiles.yml"
@@ -230,13 +232,22 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
         source = ROOT / f"{entry}.ipynb"
         target = out_dir / f"{name}.ipynb"
         stamp = out_dir / f"{name}.stamp"
+        recorded = record_path(profile, name)
         params = profile_parameters(profile, name)
         fingerprint = _fingerprint(source, params, deps)
-        if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+        if (
+            not force
+            and target.is_file()
+            and recorded.is_file()
+            and stamp.is_file()
+            and stamp.read_text() == fingerprint
+        ):
             print(f"[{profile}] {name}: up to date", flush=True)
             timings[name] = 0.0
+            failures += _check_claims(profile, name)
             continue
         stamp.unlink(missing_ok=True)
+        recorded.unlink(missing_ok=True)
         declared = list(papermill.inspect_notebook(str(source)))
         unknown = sorted(set(params) - set(declared))
         if unknown:  # papermill itself would only warn, and run with the defaults
@@ -252,6 +263,7 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
         start = time.perf_counter()
         memory = PeakRSS()
         memory.start()
+        os.environ[RECORD_ENV] = str(recorded)
         try:
             papermill.execute_notebook(
                 str(prepared),
@@ -274,6 +286,7 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             continue
         finally:
             prepared.unlink(missing_ok=True)
+            os.environ.pop(RECORD_ENV, None)
         timings[name] = time.perf_counter() - start
         peak_mb = memory.stop()
         wrong = check_solutions(nbformat.read(target, as_version=4))
@@ -281,7 +294,10 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             failures.append(f"{name}: " + "; ".join(wrong))
             print(f"[{profile}] {failures[-1]}", flush=True)
             continue
+        if not recorded.is_file():
+            recorded.write_text("{}")  # a notebook whose text states no number
         stamp.write_text(fingerprint)
+        failures += _check_claims(profile, name)
         _record(
             out_dir,
             name,
@@ -298,8 +314,30 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             flush=True,
         )
     if failures:
-        raise NotebookFailed("Notebook execution failed:\n  " + "\n  ".join(failures))
+        raise NotebookFailed("Notebook execution, or the checks of its text, failed:\n  " + "\n  ".join(failures))
     return timings
+
+
+RECORD_ENV = "COURSE_RECORD"  # helpers.claims.RECORD_ENV
+
+
+def record_path(profile: str, name: str) -> Path:
+    """The values notebook ``name`` recorded in its last execution under ``profile``."""
+    return BUILD / "executed" / profile / f"{name}.record.json"
+
+
+def _check_claims(profile: str, name: str) -> list[str]:
+    """Check what notebook ``name``'s text says against the values it recorded
+    (``tools/claims/<name>.py``); one line per claim that does not hold."""
+    from helpers.claims import load
+
+    failures, checked = claims.check(name, profile, load(record_path(profile, name)))
+    if failures:
+        for line in failures:
+            print(f"[{profile}] {line}", flush=True)
+    else:
+        print(f"[{profile}] {name}: {checked} claims of its text hold", flush=True)
+    return failures
 
 
 def _record(out_dir: Path, name: str, entry: dict) -> None:
@@ -337,8 +375,9 @@ def cost_label(name: str) -> str | None:
     The time and the kernel's peak memory of its last execution with the full
     settings (the book's) and with the fast ones (the tests'), from
     ``_build/executed/<profile>/timings.json``; None when neither was recorded.
-    A peak above :data:`SMALL_MACHINE_MB` says how to run the notebook on a small
-    machine such as Binder.
+    Memory is given in whole megabytes (MiB), the unit of :data:`SMALL_MACHINE_MB`, so
+    that a peak just above or just below the limit reads as what it is. A peak above
+    it says how to run the notebook on a small machine such as Binder.
     """
     records = {}
     for profile in ("full", "fast"):
@@ -355,7 +394,7 @@ def cost_label(name: str) -> str | None:
             entry = records[profile]
             parts.append(
                 f"with {what}, {_duration(entry['seconds'])} and up to "
-                f"{entry['peak_rss_mb'] / 1024:.1f} GB of memory"
+                f"{entry['peak_rss_mb']:,.0f} MB of memory"
             )
     where = records.get("full", records.get("fast")).get("machine", "")
     label = (
@@ -365,10 +404,10 @@ def cost_label(name: str) -> str | None:
         + "; ".join(parts)
         + "."
     )
-    peak = max(entry["peak_rss_mb"] for entry in records.values())
+    peak = max(round(entry["peak_rss_mb"]) for entry in records.values())
     if peak > SMALL_MACHINE_MB:
         label += (
-            f" That is more than the {SMALL_MACHINE_MB / 1024:.0f} GB at which Binder restarts "
+            f" That is more than the {SMALL_MACHINE_MB:,} MB at which Binder restarts "
             'a kernel: there, set `PROFILE = "fast"` in the parameters cell (the course\'s '
             "tests check that every notebook stays under it with the fast settings)."
         )
