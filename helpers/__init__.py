@@ -3,6 +3,8 @@
 What a notebook teaches, it writes out in full; what later notebooks reuse lives here,
 in small modules by concern, each function naming the notebook that introduces it:
 
+- ``helpers.environment``: which Python, TensorFlow and Keras run a notebook, and whether
+  the course is tested with them (every notebook's set-up cell)
 - ``helpers.checks``: the argument checks every module shares
 - ``helpers.claims``: the values a notebook's text rests on, recorded by name for the
   course's checks of that text

@@ -34,22 +34,32 @@ RECORD_ENV = "COURSE_RECORD"
 _values: dict[str, Any] = {}
 
 
+def _encode_index(index: pd.Index) -> dict:
+    return {"labels": [encode(i) for i in index], "names": [encode(n) for n in index.names]}
+
+
+def _decode_index(obj: dict) -> pd.Index:
+    labels, names = [decode(i) for i in obj["labels"]], [decode(n) for n in obj["names"]]
+    if len(names) > 1:
+        return pd.MultiIndex.from_tuples(labels, names=names)
+    return pd.Index(labels, name=names[0])
+
+
 def encode(value: Any) -> Any:
     """``value`` as JSON: numbers, strings, lists, dicts, NumPy arrays and scalars,
-    and pandas Series and DataFrames (kept with their index and columns)."""
+    and pandas Series and DataFrames (kept with their index, columns and their names)."""
     if isinstance(value, pd.DataFrame):
         return {
             "__frame__": {
-                "index": [encode(i) for i in value.index],
-                "index_names": [encode(n) for n in value.index.names],
-                "columns": [encode(c) for c in value.columns],
+                "index": _encode_index(value.index),
+                "columns": _encode_index(value.columns),
                 "data": [[encode(v) for v in row] for row in value.itertuples(index=False)],
             }
         }
     if isinstance(value, pd.Series):
         return {
             "__series__": {
-                "index": [encode(i) for i in value.index],
+                "index": _encode_index(value.index),
                 "name": encode(value.name),
                 "data": [encode(v) for v in value],
             }
@@ -85,22 +95,13 @@ def decode(obj: Any) -> Any:
         return obj
     if "__frame__" in obj:
         f = obj["__frame__"]
-        index = [decode(i) for i in f["index"]]
-        names = [decode(n) for n in f["index_names"]]
-        if index and isinstance(index[0], tuple):
-            index = pd.MultiIndex.from_tuples(index, names=names)
-        else:
-            index = pd.Index(index, name=names[0] if names else None)
-        columns = [decode(c) for c in f["columns"]]
-        if columns and isinstance(columns[0], tuple):
-            columns = pd.MultiIndex.from_tuples(columns)
-        return pd.DataFrame([[decode(v) for v in row] for row in f["data"]], index, columns)
+        rows = [[decode(v) for v in row] for row in f["data"]]
+        columns = _decode_index(f["columns"])
+        return pd.DataFrame(rows, index=_decode_index(f["index"]), columns=columns)
     if "__series__" in obj:
         s = obj["__series__"]
-        index = [decode(i) for i in s["index"]]
-        if index and isinstance(index[0], tuple):
-            index = pd.MultiIndex.from_tuples(index)
-        return pd.Series([decode(v) for v in s["data"]], index=index, name=decode(s["name"]))
+        data = [decode(v) for v in s["data"]]
+        return pd.Series(data, index=_decode_index(s["index"]), name=decode(s["name"]))
     if "__array__" in obj:
         return np.array(decode(obj["__array__"]), dtype=obj["dtype"])
     if "__float__" in obj:
@@ -113,8 +114,8 @@ def decode(obj: Any) -> Any:
 
 
 def record(**values: Any) -> None:
-    """Keep ``values`` under their names; where :data:`RECORD_ENV` is set, write all
-    values recorded so far into the file it names."""
+    """Keep ``values`` under their names (introduced in notebook 01); where
+    :data:`RECORD_ENV` is set, write all values recorded so far into the file it names."""
     for name, value in values.items():
         encode(value)  # refuse what cannot be written, at the line that records it
         _values[name] = value

@@ -193,12 +193,13 @@ def use(path: TrainingPath) -> TrainingPath:
 def scope(path: TrainingPath) -> Iterator[TrainingPath]:
     """Build models in ``path``'s policy inside a ``with`` block (used in notebook 10).
 
-    Notebook 03 sets the policy with ``keras.config.set_dtype_policy`` before building
-    the faster path's model and sets float32 back after training it; notebook 10 trains
-    its capstone the same way (and ``make sweep`` its ablation) with::
+    Notebooks 03 and 10 set the policy with ``keras.config.set_dtype_policy`` before
+    building the faster path's model and set float32 back after training it; ``make
+    sweep`` builds the capstone's ablation, and notebook 10 the models it compares with
+    that ablation, inside the block::
 
         with precision.scope(precision.choose()):
-            model = ...
+            same = ablation.matches(...)
 
     The policy in force before the block is restored after it, also when a cell fails
     inside it, so that the models built later in the notebook are not silently trained

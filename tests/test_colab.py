@@ -1,5 +1,6 @@
 """The Colab path: the set-up cell installs the helpers on Colab only, from the pinned
-release of the configured repository, and never reinstalls TensorFlow."""
+release of the configured repository, and never reinstalls TensorFlow; then, everywhere,
+it reports the Python, TensorFlow and Keras versions (helpers.environment)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,38 @@ def test_no_notebook_links_to_another_repository():
         for match in re.finditer(r"github\.com/([\w.-]+/[\w.-]+)", text):
             assert match.group(1) == slug, f"{path.name} links to {match.group(0)}"
         assert notebook_header.badge_source(CONFIG, path.name) in text
+
+
+def test_the_setup_cell_reports_the_versions_everywhere(monkeypatch, capsys):
+    """After the install (on Colab) or none (elsewhere) the set-up cell prints the running
+    Python, TensorFlow and Keras and which lie outside the tested ranges
+    (helpers.environment), and nothing else."""
+    from helpers import environment
+
+    source = notebook_header.setup_source(CONFIG)
+    assert source.rstrip().endswith("environment.report()")
+    for on_colab in (True, False):
+        run_setup(source, monkeypatch, on_colab=on_colab)
+        assert capsys.readouterr().out.splitlines() == environment.lines()
+
+
+def test_on_colab_the_helpers_are_installed_before_they_are_imported(monkeypatch, capsys):
+    """On Colab the helpers exist only once the cell's pip line has run."""
+    import importlib.abc
+
+    calls = []
+
+    class NotInstalledYet(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "helpers" and not calls:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    for name in [m for m in sys.modules if m == "helpers" or m.startswith("helpers.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [NotInstalledYet(), *sys.meta_path])
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(compile(notebook_header.setup_source(CONFIG), "<setup cell>", "exec"), {})
+    assert len(calls) == 1
+    assert "Python " in capsys.readouterr().out

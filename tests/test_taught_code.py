@@ -24,6 +24,7 @@ from conftest import ROOT, course
 
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
 MODULES = [
+    "claims",
     "data",
     "augmentation",
     "models",

@@ -331,7 +331,14 @@ def _check_claims(profile: str, name: str) -> list[str]:
     (``tools/claims/<name>.py``); one line per claim that does not hold."""
     from helpers.claims import load
 
-    failures, checked = claims.check(name, profile, load(record_path(profile, name)))
+    try:
+        values = load(record_path(profile, name))
+    except (ValueError, KeyError, TypeError) as err:
+        return [
+            f"{name}: its recorded values ({record_path(profile, name)}) cannot be read "
+            f"({err!r}); execute it again with --force"
+        ]
+    failures, checked = claims.check(name, profile, values)
     if failures:
         for line in failures:
             print(f"[{profile}] {line}", flush=True)

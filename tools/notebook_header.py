@@ -1,7 +1,10 @@
 """Write (or check) the Colab badge and the Colab set-up cell of every notebook.
 
 Both are derived from `_config.yml` (repository.url, repository.branch and
-colab_install_ref), the one place that says where the course lives:
+colab_install_ref), the one place that says where the course lives. The set-up cell
+then prints the Python, TensorFlow and Keras versions that run the notebook, and says
+which of them lies outside the ranges the course is tested with (`pyproject.toml`,
+read by `helpers.environment`):
 
     python tools/notebook_header.py           # rewrite the two cells in every notebook
     python tools/notebook_header.py --check   # exit 1 if any notebook disagrees
@@ -47,16 +50,24 @@ def badge_source(cfg: dict, notebook: str) -> str:
 
 
 def setup_source(cfg: dict) -> str:
-    """The set-up cell: installs the helpers on Colab only, and never touches TensorFlow."""
+    """The set-up cell: installs the helpers on Colab only, and never touches TensorFlow;
+    then, everywhere, says which Python, TensorFlow and Keras run the notebook and which of
+    them lies outside the versions the course is tested with (helpers.environment)."""
     spec = f"{PACKAGE} @ git+{cfg['repository']['url']}@{cfg['colab_install_ref']}"
     return (
         "# Set-up. On Colab: install this course's helpers (Colab's own TensorFlow and\n"
-        "# Keras are kept). In JupyterLab or the book: nothing to do.\n"
+        "# Keras are kept). In JupyterLab or the book they are installed already.\n"
         "import subprocess\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{spec}"], check=True)'
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{spec}"], check=True)\n'
+        "\n"
+        "# Which Python, TensorFlow and Keras run this notebook, and whether the course is\n"
+        "# tested with them.\n"
+        "from helpers import environment\n"
+        "\n"
+        "environment.report()"
     )
 
 

@@ -1,0 +1,183 @@
+"""What notebook 05's text says about its numbers (helpers.claims records them)."""
+
+import pandas as pd
+
+
+def _shifts(sweep):
+    """The shifts (in pixels) the sweep measured the validation accuracy at."""
+    prefix = "val_accuracy_shift_"
+    return sorted(int(c[len(prefix) :]) for c in sweep.runs.columns if c.startswith(prefix))
+
+
+def _drop(sweep, shift):
+    """Per seed and variant: the validation accuracy a shift of `shift` pixels costs."""
+    return pd.DataFrame(
+        {
+            v: sweep.values(v, "val_accuracy") - sweep.values(v, f"val_accuracy_shift_{shift}")
+            for v in sweep.variants
+        }
+    )
+
+
+def check(c):
+    # with any settings: pooling by hand, the models' sizes
+    c.claim("Keras' MaxPooling2D computes the same thing as the loop", c["keras_max_is_ours"])
+    c.claim(
+        "Keras' AveragePooling2D computes the same thing as the loop", c["keras_average_is_ours"]
+    )
+    c.claim("max and average pooling start from exactly the same weights", c["same_start"])
+    a = c["architecture"]
+    params = a["total parameters"]
+    c.claim(
+        "without down-sampling the model has many times (over ten times) the baseline's parameters",
+        params["none"] > 10 * params["max"],
+        none=params["none"],
+        max=params["max"],
+    )
+    c.claim(
+        "max and average pooling have exactly the same parameters",
+        params["max"] == params["average"],
+        max=params["max"],
+        average=params["average"],
+    )
+    c.claim(
+        "the strided variant reaches Flatten with slightly larger maps than the baseline, "
+        "so its Dense layer is somewhat larger",
+        a.loc["strided", "Flatten length"] > a.loc["max", "Flatten length"]
+        and a.loc["strided", "Dense parameters"] > a.loc["max", "Dense parameters"]
+        and a.loc["strided", "total parameters"] < 2 * a.loc["max", "total parameters"],
+        strided=a.loc["strided"].to_dict(),
+        max=a.loc["max"].to_dict(),
+    )
+    positions = c["positions"]
+    c.claim(
+        "without pooling, the second convolution is computed at several times as many "
+        "positions as with it",
+        positions["none"] >= 3 * positions["max"],
+        positions=positions,
+    )
+
+    # the shipped sweep (the same in every profile)
+    sweep = c.sweep("pooling")
+    for other in ("max", "average", "strided"):
+        comparison = sweep.compare("none", other)
+        c.claim(
+            f"over five seeds, no down-sampling is clearly more accurate than {other}",
+            comparison["verdict"] == "higher",
+            comparison=comparison,
+        )
+    comparison = sweep.compare("average", "max")
+    c.claim(
+        "over five seeds, average pooling is clearly below max pooling, by about a point",
+        comparison["verdict"] == "lower" and -0.02 <= comparison["mean difference"] <= -0.005,
+        comparison=comparison,
+    )
+    comparison = sweep.compare("strided", "max")
+    c.claim(
+        "over five seeds, the strided convolution and max pooling are not told apart",
+        comparison["verdict"] == "no clear difference",
+        comparison=comparison,
+    )
+    gaps = sweep.runs.pivot(index="seed", columns="variant", values="gap")
+    c.claim(
+        "no down-sampling has the largest gap between training and validation accuracy in every seed",
+        (gaps.idxmax(axis=1) == "none").all(),
+        largest=gaps.idxmax(axis=1).to_dict(),
+    )
+    shifts = _shifts(sweep)
+    one, far = _drop(sweep, 1), _drop(sweep, shifts[-1])
+    c.claim(
+        "a shift of one pixel costs every variant some accuracy, in every seed",
+        (one.min() > 0).all(),
+        smallest=one.min(),
+    )
+    c.claim(
+        f"a shift of {shifts[-1]} pixels costs every variant a large share (over 25 points) "
+        "of its accuracy, in every seed",
+        (far.min() > 0.25).all(),
+        smallest=far.min(),
+    )
+    c.claim(
+        f"at {shifts[-1]} pixels max pooling loses the least on average",
+        far.mean().idxmin() == "max",
+        mean=far.mean(),
+    )
+    c.claim(
+        f"at {shifts[-1]} pixels max pooling loses clearly less than the strided convolution "
+        "and the variant without down-sampling: its worst seed loses less than their best",
+        far["max"].max() < far["strided"].min() and far["max"].max() < far["none"].min(),
+        max_worst=far["max"].max(),
+        strided_best=far["strided"].min(),
+        none_best=far["none"].min(),
+    )
+    c.claim(
+        f"at {shifts[-1]} pixels the ranges of max and average pooling overlap",
+        far["max"].max() >= far["average"].min() and far["average"].max() >= far["max"].min(),
+        max=(far["max"].min(), far["max"].max()),
+        average=(far["average"].min(), far["average"].max()),
+    )
+    means = {s: _drop(sweep, s).mean() for s in shifts}
+    c.claim(
+        "max pooling buys some robustness to small shifts: at every shift the sweep measured, "
+        "it loses less on average than the strided convolution and the variant without "
+        "down-sampling",
+        all(m["max"] < m["strided"] and m["max"] < m["none"] for m in means.values()),
+        **{f"mean_loss_{s}px": m for s, m in means.items()},
+    )
+    best = sweep.summary("val_accuracy")["mean"].idxmax()
+    c.claim(
+        "the variant the sweep ranks first by its mean validation accuracy is the one "
+        "without down-sampling, and the notebook tests it",
+        best == "none" and c["chosen"] == "none",
+        ranked_first=best,
+        chosen=c["chosen"],
+    )
+
+    if c.full:  # the book's settings: this run's numbers
+        c.claim(
+            "this run used the book's settings, which the shipped runs measured", c["same_settings"]
+        )
+        t = c["table"]
+        c.claim(
+            "in this run no down-sampling has the most parameters, the highest validation "
+            "accuracy and the largest gap",
+            t["parameters"].idxmax() == "none"
+            and t["validation accuracy"].idxmax() == "none"
+            and t["gap (train − validation)"].idxmax() == "none",
+            table=t[["parameters", "validation accuracy", "gap (train − validation)"]],
+        )
+        difference = t.loc["max", "validation accuracy"] - t.loc["average", "validation accuracy"]
+        c.claim(
+            "in this run the accuracies of max and average pooling differ by about a point",
+            0.005 <= abs(difference) <= 0.02,
+            max=t.loc["max", "validation accuracy"],
+            average=t.loc["average", "validation accuracy"],
+        )
+        s = c["shift_table"]
+        lost = s.iloc[0] - s
+        c.claim(
+            "in this run a shift of one pixel already costs every variant some accuracy, and "
+            "a shift of MAX_SHIFT pixels a large share (over 25 points) of it",
+            (lost.iloc[1] > 0).all() and (lost.iloc[-1] > 0.25).all(),
+            one_pixel=lost.iloc[1],
+            max_shift=lost.iloc[-1],
+        )
+        c.claim(
+            "the strip a shift of MAX_SHIFT pixels pushes out of the frame holds only a small "
+            "share (under 10%) of the garments' brightness",
+            c["ink_lost"] < 0.1,
+            ink_lost=c["ink_lost"],
+        )
+        causes = c["causes"]
+        c.claim(
+            "most of the drop on shifted images comes from the move (lack of invariance), "
+            "not from the content cut off, for every variant",
+            (causes["lack of invariance"] > causes["lost content"]).all(),
+            lack_of_invariance=causes["lack of invariance"],
+            lost_content=causes["lost content"],
+        )
+        c.claim(
+            "the chosen variant's test accuracy, measured once, is at least 85%",
+            c["test_accuracy"] >= 0.85,
+            test_accuracy=c["test_accuracy"],
+        )

@@ -1,0 +1,201 @@
+"""What notebook 07's text says about its numbers (helpers.claims records them)."""
+
+import numpy as np
+
+RATES = (0.001, 0.01, 0.1)  # the learning rates of the shipped sweep (the notebook's defaults)
+BLOCKS = ("block 1", "block 2", "dense")
+
+
+def check(c):
+    # with any settings: what the text teaches as always true
+    modes = c["modes"]
+    c.claim(
+        "with training=True each channel's output has, over the batch, mean β, so the average "
+        "of the channel means is the mean of β, for the random batch and the trousers alike",
+        np.allclose(modes["channel means, training=True"], c["beta_mean"], atol=1e-3),
+        means=modes["channel means, training=True"],
+        beta=c["beta_mean"],
+    )
+
+    # the shipped seed sweep: the same in every profile
+    sweep = c.sweep("batch_norm")
+    baseline, bn, momentum = (
+        f"baseline, lr {RATES[0]:g}",
+        f"BN, lr {RATES[0]:g}",
+        f"BN momentum 0.9, lr {RATES[0]:g}",
+    )
+    for a, b in [(bn, baseline), (momentum, baseline), (momentum, bn)]:
+        c.claim(
+            f"at Adam's usual learning rate, {a} and {b} cannot be told apart over five seeds",
+            sweep.compare(a, b)["verdict"] == "no clear difference",
+            comparison=sweep.compare(a, b),
+        )
+    spread = sweep.summary()["highest"] - sweep.summary()["lowest"]
+    c.claim(
+        "at the usual learning rate batch normalization's range over the seeds is several "
+        "times wider than the baseline's",
+        spread[bn] > 3 * spread[baseline],
+        bn=spread[bn],
+        baseline=spread[baseline],
+    )
+    curves = sweep.curves
+    accuracy = curves.pivot_table(index=["seed", "epoch"], columns="variant", values="accuracy")
+    c.claim(
+        "the five seeds confirm that training accuracy is higher with batch normalization at "
+        "every epoch",
+        (accuracy[bn] > accuracy[baseline]).all(),
+        difference=(accuracy[bn] - accuracy[baseline]).min(),
+    )
+    first = curves[curves["epoch"] == 1].pivot(
+        index="seed", columns="variant", values="val_accuracy"
+    )
+    c.claim(
+        "after the first epoch batch normalization at the default momentum is below the "
+        "baseline in every seed",
+        first[bn].max() < first[baseline].min(),
+        bn=first[bn],
+        baseline=first[baseline],
+    )
+    c.claim(
+        "after the first epoch the model with momentum 0.9 is above the default momentum in "
+        "every seed",
+        first[momentum].min() > first[bn].max(),
+        momentum=first[momentum],
+        bn=first[bn],
+    )
+    for rate in RATES[1:]:
+        a, b = f"BN, lr {rate:g}", f"baseline, lr {rate:g}"
+        c.claim(
+            f"at the learning rate {rate:g} the baseline and batch normalization cannot be "
+            "told apart",
+            sweep.compare(a, b)["verdict"] == "no clear difference",
+            comparison=sweep.compare(a, b),
+        )
+    collapsed = {
+        name: int((sweep.values(f"{name}, lr {RATES[-1]:g}") < 0.11).sum())
+        for name in ("baseline", "BN")
+    }
+    c.claim(
+        "at a hundred times the usual rate both models collapsed to chance in some seeds, "
+        "batch normalization less often",
+        collapsed["baseline"] > collapsed["BN"] >= 1,
+        collapsed=collapsed,
+    )
+    chosen = sweep.summary("val_accuracy")["mean"].idxmax()
+    rivals = [f"{model}, lr {lr:g}" for model in ("baseline", "BN") for lr in RATES[:2]]
+    c.claim(
+        "the model with the best mean validation accuracy is not clearly better than the other "
+        "models at the two lower learning rates",
+        all(
+            sweep.compare(chosen, r)["verdict"] == "no clear difference"
+            for r in rivals
+            if r != chosen
+        ),
+        chosen=chosen,
+    )
+
+    if c.full:  # the book's settings: this run's numbers
+        c.claim(
+            "this run used the book's settings, which the shipped runs measured", c["same_settings"]
+        )
+        table = c["table"]
+        baseline_lr, bn_lr = c["usual"]
+        faster = c["training_accuracy"]
+        c.claim(
+            "training accuracy is higher with batch normalization at every epoch",
+            (faster[bn_lr] > faster[baseline_lr]).all(),
+            bn=faster[bn_lr],
+            baseline=faster[baseline_lr],
+        )
+        val = c["validation_accuracy"]
+        c.claim(
+            "with batch normalization validation accuracy starts far lower, and after the last "
+            "epoch it is not better than the baseline's",
+            val[bn_lr].iloc[0] < val[baseline_lr].iloc[0] - 0.1
+            and val[bn_lr].iloc[-1] <= val[baseline_lr].iloc[-1],
+            bn=val[bn_lr],
+            baseline=val[baseline_lr],
+        )
+        baseline_top, bn_top = c["highest"]
+        c.claim(
+            "in this run, at the highest rate, the baseline collapsed to chance",
+            table.loc[baseline_top, "validation accuracy"] < 0.2,
+            baseline=table.loc[baseline_top, "validation accuracy"],
+        )
+        c.claim(
+            "in this run, at the highest rate, the model with batch normalization still trained",
+            table.loc[bn_top, "validation accuracy"] > 0.6,
+            bn=table.loc[bn_top, "validation accuracy"],
+        )
+        dead, sizes = c["dead"], c["sizes"]
+        c.claim(
+            "the baseline at the highest rate lost every unit, in both blocks and the dense layer",
+            dead[baseline_top] == sizes[baseline_top],
+            dead=dead[baseline_top],
+            sizes=sizes[baseline_top],
+        )
+        alive = {b: sizes[bn_top][b] - dead[bn_top][b] for b in BLOCKS}
+        c.claim(
+            "the model with batch normalization lost some of the first block's channels, nearly "
+            "all of the second block's and most of the dense layer's, but kept some in each",
+            all(n > 0 for n in alive.values())
+            and dead[bn_top]["block 1"] > 0
+            and alive["block 2"] < sizes[bn_top]["block 2"] / 4
+            and alive["dense"] < sizes[bn_top]["dense"] / 2,
+            alive=alive,
+            sizes=sizes[bn_top],
+        )
+        measured = c["measured"]
+        c.claim(
+            "the moving means are close to the measured means",
+            (measured["moving mean"] - measured["measured mean"]).abs().max() < 0.1,
+            largest=(measured["moving mean"] - measured["measured mean"]).abs().max(),
+        )
+        modes = c["modes"]
+        typical, trousers = modes.index
+        c.claim(
+            "the two modes differ more for the batch of trousers than for a typical batch",
+            modes.loc[trousers, "mean |difference|"] > modes.loc[typical, "mean |difference|"],
+            difference=modes["mean |difference|"],
+        )
+        bias = c["bias"]
+        error = (bias["predicted moving variance"] - bias["recorded moving variance"]).abs()
+        c.claim(
+            "the formula predicts the recorded moving variance closely, epoch by epoch",
+            (error / bias["recorded moving variance"] < 0.15).all(),
+            relative_error=error / bias["recorded moving variance"],
+        )
+        ratio = bias["recorded / real"]
+        c.claim(
+            "after the first epoch the moving variance is tens of times the real one, and the "
+            "ratio then shrinks towards 1",
+            ratio.iloc[0] > 10 and ratio.is_monotonic_decreasing,
+            ratio=ratio,
+        )
+        per_epoch = c["momentum_per_epoch"]
+        _, bn_name, momentum_name = c["compared"]
+        c.claim(
+            "with momentum 0.9 practically nothing of the start is left after one epoch, and the "
+            "first epoch's validation accuracy is higher than at the default momentum",
+            per_epoch[momentum_name].iloc[0] > per_epoch[bn_name].iloc[0],
+            momentum=per_epoch[momentum_name].iloc[0],
+            default=per_epoch[bn_name].iloc[0],
+        )
+        recal = c["recalibration"]
+        before, after = "BN, moving statistics from training", "BN, statistics recomputed"
+        for images in ("training images", "validation images"):
+            c.claim(
+                f"with statistics recomputed the model with batch normalization gains accuracy "
+                f"on the {images}",
+                recal.loc[after, images] > recal.loc[before, images] + 0.02,
+                before=recal.loc[before, images],
+                after=recal.loc[after, images],
+            )
+        c.claim(
+            "at inference, with the moving statistics, the model with batch normalization scores "
+            "lower on its own training images than the baseline",
+            recal.loc[before, "training images"] < recal.loc[baseline_lr, "training images"]
+            and table.loc[bn_lr, "train accuracy"] < table.loc[baseline_lr, "train accuracy"],
+            recalibration=recal["training images"],
+            table=table["train accuracy"],
+        )

@@ -1,0 +1,213 @@
+"""What notebook 10's text says about its numbers (helpers.claims records them)."""
+
+ABLATIONS = {
+    "without batch norm",
+    "without dropout",
+    "constant learning rate",
+    "one conv per block",
+    "half the epochs",
+}
+UPPER_BODY = ["T-shirt/top", "Pullover", "Coat", "Shirt"]
+WELL_KNOWN = ["Trouser", "Sandal", "Sneaker", "Bag", "Ankle boot"]
+SHOES = ["Sandal", "Sneaker", "Ankle boot"]
+
+
+def _search(c):
+    """The claims on the shipped search (the same in every profile)."""
+    one, short, two = c["one_conv"], c["two_convs_short"], c["two_convs"]
+    recipe, budget = c["recipe"], c["TIME_BUDGET_S"]
+    ends = c["ends"]
+    one_conv_runs = ends[ends.index.str.startswith("one conv")]
+    c.claim(
+        "the one-convolution runs peak before their last epoch",
+        len(one_conv_runs) > 0 and (one_conv_runs["best epoch"] < one_conv_runs["epochs"]).all(),
+        ends=one_conv_runs[["best epoch", "epochs"]],
+    )
+    c.claim(
+        "a second 3 x 3 convolution more than doubles the time per epoch",
+        two["s_per_epoch"] > 2 * one["s_per_epoch"],
+        two_convs=two["s_per_epoch"],
+        one_conv=one["s_per_epoch"],
+    )
+    c.claim(
+        "with far fewer epochs, in less training time, the two-convolution model is as "
+        "accurate as the one-convolution model",
+        short["training_s"] < one["training_s"]
+        and short["epochs"] < one["epochs"]
+        and abs(short["val_accuracy"] - one["val_accuracy"]) < 0.001,
+        two_convs_s=short["training_s"],
+        one_conv_s=one["training_s"],
+        two_convs_accuracy=short["val_accuracy"],
+        one_conv_accuracy=one["val_accuracy"],
+    )
+    curve = c["one_curve"]
+    half = len(curve) // 2
+    c.claim(
+        "the one-convolution curve gains little (less than a point) over its second half",
+        curve[-1] - curve[half - 1] < 0.01,
+        after_half=curve[half - 1],
+        last=curve[-1],
+    )
+    c.claim(
+        "the deeper model's validation accuracy rose from 6 to 9 epochs, and again to the "
+        "recipe's 18",
+        short["val_accuracy"] < two["val_accuracy"] < recipe["val_accuracy"],
+        six=short["val_accuracy"],
+        nine=two["val_accuracy"],
+        recipe=recipe["val_accuracy"],
+    )
+    c.claim(
+        "9 epochs in float32 used less than half of the budget",
+        two["policy"] == "float32" and two["training_s"] < budget / 2,
+        training_s=two["training_s"],
+        budget=budget,
+    )
+    c.claim(
+        "the faster path makes each epoch of this model faster",
+        recipe["policy"] != "float32" and recipe["s_per_epoch"] < two["s_per_epoch"],
+        recipe=recipe["s_per_epoch"],
+        float32=two["s_per_epoch"],
+    )
+    c.claim(
+        "the recipe (18 epochs) is the most accurate run of the search, within the budget",
+        recipe["epochs"] == 18
+        and recipe["val_accuracy"] == c["search"]["val_accuracy"].max()
+        and recipe["training_s"] < budget,
+        recipe=recipe["val_accuracy"],
+        best=c["search"]["val_accuracy"].max(),
+        training_s=recipe["training_s"],
+    )
+    augmented = c["one_conv_augmented"]
+    c.claim(
+        "flips and 2-pixel shifts cost the one-convolution model accuracy",
+        augmented["val_accuracy"] < one["val_accuracy"],
+        augmented=augmented["val_accuracy"],
+        plain=one["val_accuracy"],
+    )
+    flipped = c["two_convs_flipped"]
+    c.claim(
+        "flips alone barely changed the two-convolution model",
+        abs(flipped["val_accuracy"] - two["val_accuracy"]) < 0.005,
+        flipped=flipped["val_accuracy"],
+        plain=two["val_accuracy"],
+    )
+    c.claim(
+        "validation accuracy after the first epoch is low",
+        c["first_epoch"].max() < 0.5,
+        first_epoch=list(c["first_epoch"]),
+    )
+
+
+def _ablation(c):
+    """The claims on the shipped ablation (the same in every profile)."""
+    ablation = c.sweep("capstone_ablation")
+    parts = [v for v in ablation.variants if v != "capstone"]
+    c.claim("the five ablations are the ones the text lists", set(parts) == ABLATIONS, parts=parts)
+    verdicts = {v: ablation.compare(v, "capstone")["verdict"] for v in parts}
+    c.claim(
+        "each of the five ablations ends below the recipe on both seeds",
+        set(verdicts.values()) == {"lower"},
+        verdicts=verdicts,
+    )
+    differences = {v: ablation.compare(v, "capstone")["mean difference"] for v in parts}
+    c.claim(
+        "one convolution per block costs the most of the five",
+        min(differences, key=differences.get) == "one conv per block",
+        differences=differences,
+    )
+    c.claim(
+        "without dropout the network fits its training images perfectly",
+        ablation.values("without dropout", "train_accuracy").min() > 0.999,
+        train_accuracy=ablation.values("without dropout", "train_accuracy"),
+    )
+    c.claim(
+        "without dropout the generalization gap is larger than the recipe's on every seed",
+        ablation.compare("without dropout", "capstone", "gap")["verdict"] == "higher",
+        comparison=ablation.compare("without dropout", "capstone", "gap"),
+    )
+    train = ablation.values("capstone", "train_accuracy").mean()
+    val = ablation.values("capstone", "val_accuracy").mean()
+    c.claim(
+        "at 18 epochs the recipe's training accuracy is above its validation accuracy by a "
+        "few points",
+        0.01 < train - val < 0.06,
+        train_accuracy=train,
+        val_accuracy=val,
+    )
+
+
+def check(c):
+    # with any settings: the shipped search and ablation, and the capstone's architecture
+    _search(c)
+    _ablation(c)
+    c.claim(
+        "most of the capstone's parameters sit in the dense layer",
+        c["dense_share"] > 0.5,
+        dense_share=c["dense_share"],
+    )
+    if c.full:  # the book's settings: this run's numbers
+        if c["policy"] == c["ablation_policy"]:  # not on a processor without bfloat16
+            c.claim(
+                "this run used the book's settings, which the shipped ablation measured",
+                c["same_settings"],
+            )
+        c.claim(
+            "the shipped ablation trained with this notebook's learning rate",
+            c["ablation_learning_rate"] == c["LEARNING_RATE"],
+            ablation=c["ablation_learning_rate"],
+            notebook=c["LEARNING_RATE"],
+        )
+        capstone, baseline = c["capstone_test_accuracy"], c["baseline_test_accuracy"]
+        c.claim(
+            "the capstone reaches the goal of 93% test accuracy",
+            capstone >= 0.93,
+            capstone=capstone,
+        )
+        c.claim(
+            "the baseline of notebook 03 falls short of 93%", baseline < 0.93, baseline=baseline
+        )
+        per_class = c["per_class"]
+        gain = per_class["gain"]
+        c.claim(
+            "most of the gain is on the four upper-body garments",
+            gain[UPPER_BODY].sum() > gain.drop(UPPER_BODY).sum(),
+            gain=gain,
+        )
+        c.claim(
+            "trousers, bags, sandals, sneakers and ankle boots are each above the baseline's "
+            "average over the classes",
+            (per_class.loc[WELL_KNOWN, "baseline"] > per_class["baseline"].mean()).all(),
+            baseline=per_class["baseline"],
+        )
+        c.claim(
+            "each of those classes gains less than the upper-body garments do on average",
+            gain[WELL_KNOWN].max() < gain[UPPER_BODY].mean(),
+            gain=gain,
+        )
+        c.claim(
+            "both models get more shirts wrong than any other class",
+            per_class["baseline"].idxmin() == per_class["capstone"].idxmin() == "Shirt",
+            baseline=per_class["baseline"].idxmin(),
+            capstone=per_class["capstone"].idxmin(),
+        )
+        right_heavy, flips = c["right_heavy"], c["flips"]
+        c.claim(
+            "nearly every shoe is heavier on the right",
+            min(right_heavy.values()) > 0.9,
+            right_heavy=right_heavy,
+        )
+        c.claim(
+            "flipped footwear loses a large share of its accuracy",
+            (flips.loc[SHOES, "change"] < -0.3).all(),
+            change=flips.loc[SHOES, "change"],
+        )
+        c.claim(
+            "flipped ankle boots are almost never recognized",
+            flips.loc["Ankle boot", "flipped left to right"] < 0.1,
+            flipped=flips.loc["Ankle boot", "flipped left to right"],
+        )
+        c.claim(
+            "the other classes lose little when flipped",
+            (flips.drop(index=SHOES)["change"] > -0.1).all(),
+            change=flips.drop(index=SHOES)["change"],
+        )
