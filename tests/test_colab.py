@@ -130,3 +130,20 @@ def test_on_colab_the_helpers_are_installed_before_they_are_imported(monkeypatch
     exec(compile(notebook_header.setup_source(CONFIG), "<setup cell>", "exec"), {})
     assert len(calls) == 1
     assert "Python " in capsys.readouterr().out
+
+
+def test_rewriting_the_header_keeps_the_notebooks_own_metadata(tmp_path):
+    """The exercises' points live in the notebook's metadata ("course"): writing the
+    badge and the set-up cell must not drop them."""
+    import shutil
+
+    copy = tmp_path / "03_training.ipynb"
+    shutil.copy(ROOT / "notebooks" / "03_training.ipynb", copy)
+    nb = nbformat.read(copy, as_version=4)
+    points = nb.metadata["course"]["points"]
+    nb.metadata["kernelspec"] = {"name": "other"}
+    nbformat.write(nb, copy)
+    assert notebook_header.write(copy, notebook_header.config())
+    nb = nbformat.read(copy, as_version=4)
+    assert nb.metadata["course"]["points"] == points
+    assert nb.metadata["kernelspec"] == notebook_header.KERNELSPEC

@@ -118,7 +118,13 @@ def write(path: Path, cfg: dict) -> bool:
         nb.cells.insert(first_code, setup)
     else:
         nb.cells[j].source = setup.source
-    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    # The kernel is always Python 3; the rest of the metadata (the points of the
+    # exercises, under "course") is the notebook's own and stays.
+    nb.metadata = {
+        **{k: v for k, v in nb.metadata.items() if k not in ("kernelspec", "language_info")},
+        "kernelspec": KERNELSPEC,
+        "language_info": {"name": "python"},
+    }
     after = nbformat.writes(nb)
     if after != before:
         path.write_text(after + ("" if after.endswith("\n") else "\n"))
