@@ -23,6 +23,7 @@ import importlib.metadata
 import platform
 from pathlib import Path
 
+# packaging is installed with matplotlib, which the helpers require (pyproject.toml).
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version

@@ -240,9 +240,7 @@ def _baseline_variants():
 #: The course's controlled experiments, by name, with the book's settings.
 EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
     "baseline": lambda: Experiment("03_training", _baseline_variants(), 54_000, 5, 32, test=True),
-    "pooling": lambda: Experiment(
-        "05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4
-    ),
+    "pooling": lambda: Experiment("05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4),
     "dropout": lambda: Experiment(
         "06_dropout",
         _dropout_variants(),

@@ -108,11 +108,15 @@ def test_a_run_in_another_precision_is_not_a_sample_of_the_sweep(capsys):
     assert capsys.readouterr().out == ""
     bf16 = precision.TrainingPath("mixed_bfloat16", 128, 1e-3, reason="a test")
     with precision.scope(bf16):
-        with pytest.raises(ValueError, match="built in mixed_bfloat16, the shipped runs trained in float32"):
+        with pytest.raises(
+            ValueError, match="built in mixed_bfloat16, the shipped runs trained in float32"
+        ):
             sweep.check_matches(variants)
         assert not sweep.matches(variants, batch_size=32)
     line = capsys.readouterr().out
-    assert line.count("\n") == 1 and line.startswith("Not the book's settings (batch_size is 32, the shipped runs used 128;")
+    assert line.count("\n") == 1 and line.startswith(
+        "Not the book's settings (batch_size is 32, the shipped runs used 128;"
+    )
 
 
 # --------------------------------------------------------------------------- the runner

@@ -24,9 +24,8 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 import claims
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -314,7 +313,9 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             flush=True,
         )
     if failures:
-        raise NotebookFailed("Notebook execution, or the checks of its text, failed:\n  " + "\n  ".join(failures))
+        raise NotebookFailed(
+            "Notebook execution, or the checks of its text, failed:\n  " + "\n  ".join(failures)
+        )
     return timings
 
 
