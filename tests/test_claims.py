@@ -4,9 +4,10 @@ A notebook records the values its prose rests on (``helpers.claims.record``, the
 recorder); ``tools/claims/<notebook>.py`` states each claim of the prose over them, and
 ``course.execute`` fails a notebook whose claims do not hold (the checker,
 ``tools/claims/__init__.py``). These tests pin the recorder's file format on hand
-examples, the checker's messages, and that a false claim planted in a real claims file
-fails the notebook's execution; and that the notebooks themselves keep their checks out
-of the student's way (at most two ``assert`` lines, no ``check_matches``).
+examples and the checker's messages, and that the notebooks themselves keep their checks
+out of the student's way (at most two ``assert`` lines, no ``check_matches``). That a
+false claim planted in a real claims file fails a notebook's execution is tested in
+``test_notebooks_claims.py``, after the notebooks have executed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import os
 
 import nbformat
 import numpy as np
@@ -376,129 +376,3 @@ def test_values_are_recorded_whatever_the_profile(path):
                     ):
                         found.append(f"cell {index}, line {node.lineno}")
     assert not found, f"{path.name} records values under `if PROFILE`: {found}"
-
-
-# --------------------------------------------------------------------------- a planted false claim
-
-
-def _parents(tree):
-    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-
-
-def _under_full(node, parents) -> bool:
-    """Whether ``node`` sits in the body of an `if c.full:`."""
-    while node in parents:
-        parent = parents[node]
-        if (
-            isinstance(parent, ast.If)
-            and isinstance(parent.test, ast.Attribute)
-            and parent.test.attr == "full"
-            and node in parent.body
-        ):
-            return True
-        node = parent
-    return False
-
-
-def _flippable_verdict(source: str):
-    """The first expected verdict ("higher", "lower", "no clear difference") that the
-    claims file states outside `if c.full:` (claims over a shipped sweep, checked in
-    every profile), and the texts next to it (its claim's words)."""
-    tree = ast.parse(source)
-    if "c.sweep(" not in source:
-        return None
-    parents = _parents(tree)
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Constant)
-            and node.value in VERDICTS
-            and not _under_full(node, parents)
-        ):
-            around = parents.get(node)
-            while around is not None and not isinstance(around, (ast.Tuple, ast.List, ast.Call)):
-                around = parents.get(around)
-            texts = [
-                n.value
-                for n in ast.walk(around or node)
-                if isinstance(n, ast.Constant)
-                and isinstance(n.value, str)
-                and n.value not in VERDICTS
-                and len(n.value.split()) >= 3  # words of the claim, not a variant's name
-            ]
-            return node, texts
-    return None
-
-
-def _flip(source: str, node) -> str:
-    lines = source.splitlines(keepends=True)
-    line = lines[node.lineno - 1]
-    flipped = {"higher": "lower", "lower": "higher", "no clear difference": "higher"}[node.value]
-    lines[node.lineno - 1] = (
-        line[: node.col_offset] + repr(flipped).replace("'", '"') + line[node.end_col_offset :]
-    )
-    return "".join(lines)
-
-
-def _up_to_date(name: str, profile: str = "fast") -> bool:
-    """Whether course.execute would only re-check ``name``'s claims, without running it."""
-    out_dir = course.BUILD / "executed" / profile
-    stamp = out_dir / f"{name}.stamp"
-    source = ROOT / "notebooks" / f"{name}.ipynb"
-    if not (
-        (out_dir / f"{name}.ipynb").is_file()
-        and course.record_path(profile, name).is_file()
-        and stamp.is_file()
-    ):
-        return False
-    params = course.profile_parameters(profile, name)
-    return stamp.read_text() == course._fingerprint(source, params, course._dependency_digest())
-
-
-def _planted_candidates():
-    preferred = "08_augmentation"
-    order = [preferred] + [n for n in NAMES if n != preferred]
-    return [n for n in order if checker.claims_file(n).is_file()]
-
-
-def test_a_planted_false_claim_fails_the_notebook(tmp_path, monkeypatch):
-    """One expected verdict of a real claims file flipped (08_augmentation's first, where
-    that notebook has been executed in the fast profile): course.execute fails, naming
-    the notebook and the claim. The notebook is not run again, only re-checked."""
-    reasons = []
-    for name in _planted_candidates():
-        real = checker.claims_file(name)
-        found = _flippable_verdict(real.read_text())
-        if found is None:
-            reasons.append(f"{name}: no verdict of a shipped sweep outside `if c.full:`")
-            continue
-        if not _up_to_date(name):
-            reasons.append(f"{name}: not executed in the fast profile since its last change")
-            continue
-        break
-    else:
-        pytest.skip("no claims file to plant a false claim in: " + "; ".join(reasons))
-
-    node, texts = found
-    planted = tmp_path / real.name
-    planted.write_text(_flip(real.read_text(), node))
-    values = recorder.load(course.record_path("fast", name))
-    before, _ = checker.check(name, "fast", values)
-    monkeypatch.setattr(checker, "claims_file", lambda notebook: planted)
-    after, _ = checker.check(name, "fast", values)
-    new = [line for line in after if line not in before]
-    assert new, f"flipping {node.value!r} on line {node.lineno} of {real.name} failed nothing"
-    assert all(line.startswith(f"{name}: the text says that ") for line in new), new
-    assert any(text in line for text in texts for line in new), (texts, new)
-
-    # course.execute sets these for its kernels; put them back afterwards
-    env = course.kernel_env("fast")
-    for key in ("TF_CPP_MIN_LOG_LEVEL", "COURSE_MODELS_DIR", "FASHION_MNIST_DIR"):
-        if key in env:
-            monkeypatch.setenv(key, env[key])
-    with pytest.raises(course.NotebookFailed) as err:
-        course.execute("fast", [name])
-    message = str(err.value)
-    assert name in message
-    for line in new:
-        assert line in message, f"the failure does not name the planted claim:\n{message}"
-    assert os.environ.get(recorder.RECORD_ENV) is None, "the record file is only set while running"
