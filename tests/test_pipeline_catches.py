@@ -46,7 +46,12 @@ def tiny_notebook(fail: bool = False, with_outputs: bool = False):
     }
     params = nbformat.v4.new_code_cell('SEED = 0\nPROFILE = "full"')
     params.metadata["tags"] = ["parameters"]
-    body = "raise ValueError('a broken cell')" if fail else "print('sum:', sum(range(SEED + 4)))"
+    body = (
+        "raise ValueError('a broken cell')"
+        if fail
+        else "from helpers import claims\n\ntotal = sum(range(SEED + 4))\nprint('sum:', total)\n"
+        "claims.record(total=total)"
+    )
     code = nbformat.v4.new_code_cell(body)
     if with_outputs:
         code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="sum: 6\n")]
@@ -66,6 +71,11 @@ def project(tmp_path: Path) -> Path:
     (copy / "notebooks").mkdir()
     (copy / "notebooks" / "profiles.yml").write_text("fast:\n  01_tiny: {}\nfull: {}\n")
     nbformat.write(tiny_notebook(), copy / "notebooks" / "01_tiny.ipynb")
+    (copy / "tools" / "claims" / "01_tiny.py").write_text(
+        '"""What the tiny notebook\'s text says."""\n\n\n'
+        "def check(c):\n"
+        '    c.claim("0 + 1 + 2 + 3 is 6", c["total"] == 6, total=c["total"])\n'
+    )
     (copy / "_build" / "npm").parent.mkdir(parents=True)
     (copy / "_build" / "npm").symlink_to(course.ensure_mathjax().parents[2])  # shared MathJax
     return copy
