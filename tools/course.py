@@ -27,6 +27,9 @@ from pathlib import Path
 import claims
 import yaml
 
+from helpers.claims import RECORD_ENV
+from helpers.claims import load as load_record
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 PROFILES_FILE = ROOT / "notebooks" / "profiles.yml"
@@ -319,9 +322,6 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
     return timings
 
 
-RECORD_ENV = "COURSE_RECORD"  # helpers.claims.RECORD_ENV
-
-
 def record_path(profile: str, name: str) -> Path:
     """The values notebook ``name`` recorded in its last execution under ``profile``."""
     return BUILD / "executed" / profile / f"{name}.record.json"
@@ -330,10 +330,8 @@ def record_path(profile: str, name: str) -> Path:
 def _check_claims(profile: str, name: str) -> list[str]:
     """Check what notebook ``name``'s text says against the values it recorded
     (``tools/claims/<name>.py``); one line per claim that does not hold."""
-    from helpers.claims import load
-
     try:
-        values = load(record_path(profile, name))
+        values = load_record(record_path(profile, name))
     except (ValueError, KeyError, TypeError) as err:
         return [
             f"{name}: its recorded values ({record_path(profile, name)}) cannot be read "
