@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, course
+from conftest import course
 from helpers import claims as recorder
 
 pytestmark = pytest.mark.notebooks
@@ -84,21 +84,6 @@ def _flip(source: str, node) -> str:
     return "".join(lines)
 
 
-def _up_to_date(name: str, profile: str = "fast") -> bool:
-    """Whether course.execute would only re-check ``name``'s claims, without running it."""
-    out_dir = course.BUILD / "executed" / profile
-    stamp = out_dir / f"{name}.stamp"
-    source = ROOT / "notebooks" / f"{name}.ipynb"
-    if not (
-        (out_dir / f"{name}.ipynb").is_file()
-        and course.record_path(profile, name).is_file()
-        and stamp.is_file()
-    ):
-        return False
-    params = course.profile_parameters(profile, name)
-    return stamp.read_text() == course._fingerprint(source, params, course._dependency_digest())
-
-
 def _planted_candidates():
     preferred = "08_augmentation"
     order = [preferred] + [n for n in NAMES if n != preferred]
@@ -125,7 +110,7 @@ def test_a_planted_false_claim_fails_the_notebook(tmp_path, monkeypatch):
     assert name is not None, "no claims file states a verdict of a shipped sweep in every profile"
     real = checker.claims_file(name)
     found = _flippable_verdict(real.read_text())
-    if not _up_to_date(name):
+    if not course.up_to_date("fast", name):
         course.execute("fast", [name])  # its real claims must hold first
     node, texts = found
     planted = tmp_path / real.name

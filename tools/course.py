@@ -237,13 +237,7 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
         recorded = record_path(profile, name)
         params = profile_parameters(profile, name)
         fingerprint = _fingerprint(source, params, deps)
-        if (
-            not force
-            and target.is_file()
-            and recorded.is_file()
-            and stamp.is_file()
-            and stamp.read_text() == fingerprint
-        ):
+        if not force and _current(out_dir, name, fingerprint):
             print(f"[{profile}] {name}: up to date", flush=True)
             timings[name] = 0.0
             failures += _check_claims(profile, name)
@@ -320,6 +314,26 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
             "Notebook execution, or the checks of its text, failed:\n  " + "\n  ".join(failures)
         )
     return timings
+
+
+def _current(out_dir: Path, name: str, fingerprint: str) -> bool:
+    """Whether notebook ``name`` was executed into ``out_dir`` from what ``fingerprint``
+    stamps (its source, parameters and dependencies), and recorded its values."""
+    stamp = out_dir / f"{name}.stamp"
+    return (
+        (out_dir / f"{name}.ipynb").is_file()
+        and (out_dir / f"{name}.record.json").is_file()
+        and stamp.is_file()
+        and stamp.read_text() == fingerprint
+    )
+
+
+def up_to_date(profile: str, name: str) -> bool:
+    """Whether :func:`execute` would only re-check notebook ``name``'s claims under
+    ``profile``, without running it."""
+    source = ROOT / "notebooks" / f"{name}.ipynb"
+    fingerprint = _fingerprint(source, profile_parameters(profile, name), _dependency_digest())
+    return _current(BUILD / "executed" / profile, name, fingerprint)
 
 
 def record_path(profile: str, name: str) -> Path:
