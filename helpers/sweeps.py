@@ -33,6 +33,7 @@ __all__ = [
     "FOOTWEAR",
     "RUN_COLUMNS",
     "SEEDS",
+    "VARIANTS_TAG",
     "Experiment",
     "Sweep",
     "early_stopping",
@@ -43,6 +44,10 @@ __all__ = [
 #: The seeds every sweep runs. Seed 0 is the notebooks' own ``SEED``, so a notebook's
 #: live run under the book's settings repeats the sweep's first run.
 SEEDS = (0, 1, 2, 3, 4)
+
+#: The tag of the notebook cell that defines an experiment's ``VARIANTS``, where the
+#: notebook teaches them (``python -m tools.sweep`` reads the variants from that cell).
+VARIANTS_TAG = "sweep-variants"
 
 #: Columns of a sweep's table of runs: one row per seed and variant.
 RUN_COLUMNS = (

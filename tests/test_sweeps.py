@@ -401,3 +401,44 @@ def test_teaching_sweeps_train_in_float32_on_any_processor(flags, fashion_mnist,
     )
     runs, _ = sweeps.run_one(one, seed=0, verbose=0)
     assert runs[0]["policy"] == "float32"
+
+
+# --------------------------------------------------------------------------- one definition
+
+
+@pytest.mark.parametrize(
+    "name, old",
+    [
+        ("pooling", "_pooling_variants"),
+        ("dropout", "_dropout_variants"),
+        ("batch_norm", "_batch_norm_variants"),
+        ("augmentation", "_augmentation_variants"),
+    ],
+)
+def test_the_notebooks_variants_cell_builds_the_helpers_models(name, old):
+    """Before the helpers' second copy of a sweep's variants goes: the notebook's cell
+    tagged ``sweep-variants`` builds, variant by variant, the very models the helpers'
+    copy built (architecture, layer settings, optimizer and compile settings), so the
+    shipped results measured the notebook's variants."""
+    import keras
+
+    from tools import sweep as sweep_tool
+
+    notebook = sweeps.EXPERIMENTS[name]().notebook
+    new = sweep_tool.notebook_variants(notebook)
+    before = getattr(sweeps, old)()
+    assert list(new) == list(before)
+
+    def described(build):
+        keras.utils.clear_session()  # the same automatic layer names for both builds
+        model = build()
+        return {
+            "model": model.get_config(),
+            "optimizer": model.optimizer.get_config(),
+            "compile": model.get_compile_config(),
+            "policy": model.dtype_policy.name,
+            "fingerprint": models.fingerprint(model),
+        }
+
+    for variant in new:
+        assert described(new[variant]) == described(before[variant]), variant
