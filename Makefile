@@ -3,7 +3,8 @@
 #   make test   run all tests: helpers, notebooks (fast settings), the book, a browser
 #   make lab    start JupyterLab in the course's environment
 #   make bench  measure training throughput and whole-course execution time
-#   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2.5 h; SWEEP=<name>: one)
+#   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2.5 h; SWEEP=<name>: one;
+#               SEEDS=0,1: those seeds only, a partial result for make sweep-merge SWEEP=<name>)
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
 #   make assignments   student versions and Otter-Grader autograders (_build/assignments)
@@ -49,7 +50,14 @@ bench: $(READY)
 	$(PY) -m benchmarks
 
 sweep: $(READY)
-	$(PY) tools/sweep.py $(SWEEP)
+	$(PY) -m tools.sweep $(SWEEP) $(if $(SEEDS),--seeds $(SEEDS))
+
+# The partial results of SWEEP (each machine's `make sweep SWEEP=... SEEDS=...`), copied
+# into _build/sweeps/<name>/ or named in PARTS, merged into helpers/results.
+.PHONY: sweep-merge
+sweep-merge: $(READY)
+	@test -n "$(SWEEP)" || { echo "usage: make sweep-merge SWEEP=<name> [PARTS='folder ...']" >&2; exit 2; }
+	$(PY) -m tools.sweep merge $(SWEEP) $(PARTS)
 
 # Fresh environments outside .venv (tools/compat.py): the helpers' wheel with the oldest
 # and with the newest versions pyproject.toml allows; every notebook, fast profile.

@@ -9,16 +9,24 @@ ablation of notebook 10's recipe) with the book's settings for several seeds
 (``make sweep``, about two and a half hours on 2 CPU cores) and ships the results with the
 helpers, as it ships notebook 10's recipe search.
 
-:data:`EXPERIMENTS` defines what was run; :func:`load` reads the shipped results as a
-:class:`Sweep`, whose methods summarise them (:meth:`Sweep.summary`), compare two
-variants seed by seed (:meth:`Sweep.compare`) and hold the bands the notebooks plot
-(:meth:`Sweep.band`, drawn by :func:`helpers.viz.plot_seed_band`).
+:data:`EXPERIMENTS` defines what was run: each experiment's settings, and the variants
+where the notebook does not write them itself (notebooks 05 to 08 define theirs in the
+cell tagged :data:`VARIANTS_TAG`, which ``python -m tools.sweep`` reads from the
+repository). :func:`load` reads the shipped results as a :class:`Sweep`, whose methods
+summarise them (:meth:`Sweep.summary`), compare two variants seed by seed
+(:meth:`Sweep.compare`) and hold the bands the notebooks plot (:meth:`Sweep.band`, drawn
+by :func:`helpers.viz.plot_seed_band`). :func:`run` writes a whole sweep;
+:func:`run_partial` some of its seeds, on one machine, and :func:`merge` the parts into
+the files :func:`run` would have written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import json
+import platform
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -36,9 +44,12 @@ __all__ = [
     "VARIANTS_TAG",
     "Experiment",
     "Sweep",
+    "check_partial_seeds",
     "early_stopping",
     "load",
+    "merge",
     "run",
+    "run_partial",
 ]
 
 #: The seeds every sweep runs. Seed 0 is the notebooks' own ``SEED``, so a notebook's
@@ -71,11 +82,14 @@ CURVE_COLUMNS = ("variant", "seed", "epoch", "loss", "accuracy", "val_loss", "va
 class Experiment:
     """One controlled experiment of the course, as the sweep runs it.
 
-    ``variants`` maps a name to a function that builds and compiles a fresh model
-    (as the notebook's ``VARIANTS``); ``callbacks`` maps some names to a function that
-    returns fresh Keras callbacks for that run. ``train_size``, ``test_size``,
-    ``epochs`` and ``batch_size`` are the notebook's own parameters (a test checks that
-    they are its defaults). ``test`` says whether the test accuracy of every run is
+    ``variants`` maps a name to a function that builds and compiles a fresh model; it is
+    ``None`` where the notebook teaches the variants: its cell tagged
+    :data:`VARIANTS_TAG` defines ``VARIANTS``, and ``python -m tools.sweep`` reads them
+    from there (one definition, which the student reads and can edit), so that the
+    helpers, installed without the notebooks, hold no second copy. ``callbacks`` maps
+    some names to a function that returns fresh Keras callbacks for that run.
+    ``train_size``, ``test_size``, ``epochs`` and ``batch_size`` are the notebook's own
+    parameters (a test checks that they are its defaults). ``test`` says whether the test accuracy of every run is
     recorded: only where nothing is chosen (the baseline of notebook 03), since the
     variants of 05-07 are compared on the validation set. ``shifts`` records the
     validation accuracy on images shifted by 1..``shifts`` pixels (notebook 05).
@@ -94,10 +108,10 @@ class Experiment:
     """
 
     notebook: str
-    variants: Mapping[str, Callable]
     train_size: int
     epochs: int
     batch_size: int
+    variants: Mapping[str, Callable] | None = None
     test_size: int = 10_000
     callbacks: Mapping[str, Callable[[], list]] = field(default_factory=dict)
     test: bool = False
@@ -106,26 +120,6 @@ class Experiment:
     seeds: tuple[int, ...] = SEEDS
     tied: tuple[str, ...] = ("train_size", "epochs", "batch_size")
     faster: bool = False
-
-
-def _pooling_variants():
-    from helpers import models
-
-    return {p: (lambda p=p: models.cnn(pooling=p)) for p in models.POOLING_CHOICES}
-
-
-def _dropout_variants():
-    from helpers import models
-
-    return {
-        "no dropout": lambda: models.cnn(),
-        "dense 0.5": lambda: models.cnn(dense_dropout=0.5),
-        "conv 0.5": lambda: models.cnn(conv_dropout=0.5),
-        "conv+dense 0.5": lambda: models.cnn(conv_dropout=0.5, dense_dropout=0.5),
-        "conv+dense 0.2": lambda: models.cnn(conv_dropout=0.2, dense_dropout=0.2),
-        "weight decay 1e-3": lambda: models.cnn(weight_decay=1e-3),
-        "early stopping": lambda: models.cnn(),
-    }
 
 
 def early_stopping() -> list:
@@ -139,19 +133,6 @@ def early_stopping() -> list:
     return [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     ]
-
-
-def _batch_norm_variants():
-    from helpers import models
-
-    variants = {}
-    for lr in (1e-3, 1e-2, 1e-1):
-        variants[f"baseline, lr {lr:g}"] = lambda lr=lr: models.cnn(learning_rate=lr)
-        variants[f"BN, lr {lr:g}"] = lambda lr=lr: models.cnn(batch_norm=True, learning_rate=lr)
-    variants["BN momentum 0.9, lr 0.001"] = lambda: models.cnn(
-        batch_norm=True, batch_norm_momentum=0.9
-    )
-    return variants
 
 
 #: Notebook 10's recipe, as its ablation trains it: the 54,000 training images of the
@@ -206,18 +187,6 @@ def _stop_after_half_the_epochs() -> list:
     return [StopAfter()]
 
 
-def _augmentation_variants():
-    from helpers import models
-
-    return {
-        "none": lambda: models.cnn(),
-        "shifts": lambda: models.cnn(augment=("shift",)),
-        "flips": lambda: models.cnn(augment=("flip",)),
-        "shifts + erasing": lambda: models.cnn(augment=("shift", "erase")),
-        "GAP head": lambda: models.cnn(head="gap"),
-    }
-
-
 #: The classes whose photographs all face the same way (toe to the left).
 FOOTWEAR = ("Sandal", "Sneaker", "Ankle boot")
 
@@ -237,42 +206,35 @@ def _flip_accuracies(model, x, y) -> dict[str, float]:
 
 
 def _baseline_variants():
+    """Notebook 03's single model: the notebook writes its layers by hand, and
+    :func:`helpers.models.baseline_cnn` is the helper that reuses them (the notebook
+    checks that the two agree)."""
     from helpers import models
 
     return {"baseline": lambda: models.baseline_cnn()}
 
 
-#: The course's controlled experiments, by name, with the book's settings.
+#: The course's controlled experiments, by name, with the book's settings. The variants
+#: of notebooks 05 to 08 are the notebooks' own (their cells tagged :data:`VARIANTS_TAG`);
+#: notebook 03's one model is the helpers' baseline, and notebook 10's ablation, which the
+#: notebook describes and reads but does not train, is defined here only.
 EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
-    "baseline": lambda: Experiment("03_training", _baseline_variants(), 54_000, 5, 32, test=True),
-    "pooling": lambda: Experiment("05_pooling", _pooling_variants(), 54_000, 3, 128, shifts=4),
+    "baseline": lambda: Experiment(
+        "03_training", 54_000, 5, 32, variants=_baseline_variants(), test=True
+    ),
+    "pooling": lambda: Experiment("05_pooling", 54_000, 3, 128, shifts=4),
     "dropout": lambda: Experiment(
-        "06_dropout",
-        _dropout_variants(),
-        5_000,
-        25,
-        32,
-        callbacks={"early stopping": early_stopping},
+        "06_dropout", 5_000, 25, 32, callbacks={"early stopping": early_stopping}
     ),
-    "batch_norm": lambda: Experiment(
-        "07_batch_normalization", _batch_norm_variants(), 20_000, 5, 128
-    ),
-    "augmentation": lambda: Experiment(
-        "08_augmentation",
-        _augmentation_variants(),
-        54_000,
-        5,
-        128,
-        shifts=4,
-        flips=True,
-    ),
+    "batch_norm": lambda: Experiment("07_batch_normalization", 20_000, 5, 128),
+    "augmentation": lambda: Experiment("08_augmentation", 54_000, 5, 128, shifts=4, flips=True),
     # Six runs of four to ten minutes per seed: two seeds, not five.
     "capstone_ablation": lambda: Experiment(
         "10_capstone",
-        _ablation_variants(),
         CAPSTONE_RECIPE["train_size"],
         CAPSTONE_RECIPE["epochs"],
         CAPSTONE_RECIPE["batch_size"],
+        variants=_ablation_variants(),
         callbacks={"half the epochs": _stop_after_half_the_epochs},
         seeds=(0, 1),
         tied=("epochs", "batch_size"),
@@ -302,8 +264,13 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
     """
     from helpers import data, experiments, models, precision, training
 
+    if experiment.variants is None:
+        raise ValueError(
+            f"the experiment of {experiment.notebook} has no variants; give them "
+            "(dataclasses.replace(experiment, variants=...)) or use tools.sweep.experiment"
+        )
     splits = data.course_splits(experiment.train_size, experiment.test_size, seed=seed)
-    path = precision.choose() if experiment.faster else precision.REFERENCE
+    path = _path(experiment)
     policy = path.policy
     with precision.scope(path):
         result = experiments.run_experiment(
@@ -354,23 +321,44 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
     return runs, curves
 
 
-def run(name: str, seeds=None, folder: Path | None = None, verbose: int = 1) -> Sweep:
-    """Run the experiment ``name`` of :data:`EXPERIMENTS` for every seed and write its files.
-
-    ``seeds`` defaults to the experiment's own (:data:`SEEDS` for most). Writes ``sweep_<name>_runs.csv`` and ``sweep_<name>_curves.csv`` into ``folder``
-    (default: the helpers' shipped results) and returns the :class:`Sweep`. On the
-    same machine, running it again writes the same files: every run is seeded, and
-    nothing that depends on the clock is recorded.
-    """
+def _experiment(name: str, variants: Mapping[str, Callable] | None) -> Experiment:
+    """The experiment ``name``, with ``variants`` where given; refused without variants."""
     checks.choice("name", name, list(EXPERIMENTS))
     experiment = EXPERIMENTS[name]()
-    seeds = experiment.seeds if seeds is None else seeds
-    seeds = [checks.whole("seed", s, 0, example=0) for s in seeds]
-    if len(set(seeds)) < 2:
-        raise ValueError(f"seeds is {seeds!r}; expected at least two different seeds")
-    runs, curves = [], []
+    if variants is not None:
+        experiment = replace(experiment, variants=dict(variants))
+    if experiment.variants is None:
+        raise ValueError(
+            f"the variants of {name!r} are defined in notebooks/{experiment.notebook}.ipynb, "
+            f"in its cell tagged {VARIANTS_TAG!r}, and were not given; run the sweep from "
+            f"the repository with `make sweep SWEEP={name}` (python -m tools.sweep {name}), "
+            "which reads them, or pass variants="
+        )
+    return experiment
+
+
+def _settings(experiment: Experiment) -> dict[str, int]:
+    keys = ("train_size", "test_size", "epochs", "batch_size")
+    return {k: getattr(experiment, k) for k in keys}
+
+
+def _path(experiment: Experiment):
+    """The training path (dtype policy) the experiment's models are built in here."""
+    from helpers import precision
+
+    return precision.choose() if experiment.faster else precision.REFERENCE
+
+
+def _write(runs: pd.DataFrame, curves: pd.DataFrame, name: str, folder: Path) -> None:
+    """The one writer of a sweep's two files (a whole run, a partial one, a merge)."""
     runs_path, curves_path = _paths(name, folder)
-    runs_path.parent.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(runs_path, index=False, float_format="%.6f")
+    curves.to_csv(curves_path, index=False, float_format="%.6f")
+
+
+def _run_seeds(experiment: Experiment, name: str, seeds, folder: Path, verbose: int) -> None:
+    runs, curves = [], []
+    Path(folder).mkdir(parents=True, exist_ok=True)
     for seed in seeds:
         if verbose:
             print(f"{name}, seed {seed}:", flush=True)
@@ -378,10 +366,254 @@ def run(name: str, seeds=None, folder: Path | None = None, verbose: int = 1) -> 
         runs += r
         curves += c
         # Written after every seed, so that an interrupted sweep keeps what it measured.
-        pd.DataFrame(runs).to_csv(runs_path, index=False, float_format="%.6f")
-        pd.DataFrame(curves, columns=CURVE_COLUMNS).to_csv(
-            curves_path, index=False, float_format="%.6f"
+        _write(pd.DataFrame(runs), pd.DataFrame(curves, columns=CURVE_COLUMNS), name, folder)
+
+
+def run(
+    name: str,
+    seeds=None,
+    folder: Path | None = None,
+    verbose: int = 1,
+    *,
+    variants: Mapping[str, Callable] | None = None,
+) -> Sweep:
+    """Run the experiment ``name`` of :data:`EXPERIMENTS` for every seed and write its files.
+
+    ``seeds`` defaults to the experiment's own (:data:`SEEDS` for most). ``variants``
+    are the notebook's, where the experiment leaves them to its notebook (``python -m
+    tools.sweep`` reads them). Writes ``sweep_<name>_runs.csv`` and
+    ``sweep_<name>_curves.csv`` into ``folder`` (default: the helpers' shipped results)
+    and returns the :class:`Sweep`. On the same machine, running it again writes the
+    same files: every run is seeded, and nothing that depends on the clock is recorded.
+    """
+    experiment = _experiment(name, variants)
+    seeds = experiment.seeds if seeds is None else seeds
+    seeds = [checks.whole("seed", s, 0, example=0) for s in seeds]
+    if len(set(seeds)) < 2 or len(set(seeds)) < len(seeds):
+        raise ValueError(f"seeds is {seeds!r}; expected at least two different seeds, each once")
+    folder = _results_dir() if folder is None else Path(folder)
+    _run_seeds(experiment, name, seeds, folder, verbose)
+    return load(name, folder)
+
+
+# --------------------------------------------------------------------------- partial runs
+
+
+def _partial_path(name: str, folder: Path) -> Path:
+    return Path(folder) / f"sweep_{name}_partial.json"
+
+
+def _versions() -> dict[str, str | None]:
+    """The versions that can change a run's numbers: Python (major.minor), TensorFlow,
+    Keras, NumPy."""
+    from helpers import environment
+
+    found = environment.installed()
+    return {
+        "Python": ".".join(platform.python_version_tuple()[:2]),
+        "TensorFlow": found["TensorFlow"],
+        "Keras": found["Keras"],
+        "NumPy": np.__version__,
+    }
+
+
+def check_partial_seeds(name: str, seeds) -> list[int]:
+    """``seeds`` as a list, if they are some of the experiment's seeds, each once."""
+    checks.choice("name", name, list(EXPERIMENTS))
+    planned = list(EXPERIMENTS[name]().seeds)
+    seeds = [checks.whole("seed", s, 0, example=0) for s in seeds]
+    if not seeds or len(set(seeds)) < len(seeds) or not set(seeds) <= set(planned):
+        raise ValueError(
+            f"the seeds {seeds} are not some of the seeds of {name!r}, each once; expected "
+            f"some of {planned} (e.g. SEEDS={','.join(map(str, planned[:2]))})"
         )
+    return seeds
+
+
+def run_partial(
+    name: str,
+    seeds,
+    folder: Path,
+    verbose: int = 1,
+    *,
+    variants: Mapping[str, Callable] | None = None,
+) -> Sweep:
+    """Run some of the seeds of experiment ``name`` into ``folder``: a partial result.
+
+    Writes the two files :func:`run` writes, with those seeds' rows only, and
+    ``sweep_<name>_partial.json``: the seeds asked for, the settings, the dtype policy
+    and the versions of Python, TensorFlow, Keras and NumPy, which :func:`merge` checks.
+    Several partial results, made on several machines, merge into the files one
+    :func:`run` over every seed writes.
+    """
+    experiment = _experiment(name, variants)
+    seeds = check_partial_seeds(name, seeds)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in _paths(name, folder):  # no rows of an earlier run in this folder
+        path.unlink(missing_ok=True)
+    record = {
+        "experiment": name,
+        "notebook": experiment.notebook,
+        "seeds": seeds,
+        "settings": _settings(experiment),
+        "policy": _path(experiment).policy,
+        "versions": _versions(),
+    }
+    _partial_path(name, folder).write_text(json.dumps(record, indent=2) + "\n")
+    _run_seeds(experiment, name, seeds, folder, verbose)
+    return load(name, folder)
+
+
+_FILE = re.compile(r"sweep_(?P<name>.+)_(?:runs\.csv|curves\.csv|partial\.json)")
+
+
+def _read_partial(name: str, given: Path) -> dict:
+    """A partial result of ``name``: its record, and its two tables as text."""
+    given = Path(given)
+    if not given.exists():
+        raise FileNotFoundError(
+            f"{given} does not exist; expected a folder that `make sweep SWEEP={name} "
+            "SEEDS=...` wrote, or a file in it"
+        )
+    folder = given if given.is_dir() else given.parent
+    match = _FILE.fullmatch(given.name)
+    if not given.is_dir() and match and match["name"] != name:
+        raise ValueError(
+            f"{given} is a file of the experiment {match['name']!r}, not of {name!r}; "
+            f"merge it with the other partial results of {match['name']!r}"
+        )
+    record_path = _partial_path(name, folder)
+    if not record_path.exists():
+        others = sorted(
+            m["name"] for p in folder.glob("sweep_*_partial.json") if (m := _FILE.fullmatch(p.name))
+        )
+        if others:
+            raise ValueError(
+                f"{folder} holds a partial result of {', '.join(map(repr, others))}, not of "
+                f"{name!r}; merge it with the other partial results of that experiment"
+            )
+        if _paths(name, folder)[0].exists():
+            raise ValueError(
+                f"{folder} has sweep_{name}_runs.csv but no {record_path.name}: not a partial "
+                f"result (a whole sweep, or files copied without it); run its seeds with "
+                f"`make sweep SWEEP={name} SEEDS=...` and merge those folders"
+            )
+        raise FileNotFoundError(
+            f"no partial result of {name!r} in {folder}: expected {record_path.name} and the "
+            f"two CSV files that `make sweep SWEEP={name} SEEDS=...` writes"
+        )
+    record = json.loads(record_path.read_text())
+    if record.get("experiment") != name:
+        raise ValueError(
+            f"{record_path} records the experiment {record.get('experiment')!r}, not {name!r}"
+        )
+    runs_path, curves_path = _paths(name, folder)
+    seeds = [int(s) for s in record["seeds"]]
+    again = f"run `make sweep SWEEP={name} SEEDS={','.join(map(str, seeds))}` again"
+    if not runs_path.exists() or not curves_path.exists():
+        raise ValueError(
+            f"{folder} has no results yet (stopped before its first seed ended); {again}"
+        )
+    # As text: the merged files repeat every field exactly as it was written.
+    runs = pd.read_csv(runs_path, dtype=str, keep_default_na=False)
+    curves = pd.read_csv(curves_path, dtype=str, keep_default_na=False)
+    for label, table in (("runs", runs), ("curves", curves)):
+        found = sorted({int(s) for s in table["seed"]})
+        if found != sorted(seeds):
+            raise ValueError(
+                f"the {label} in {folder} have the seeds {found}, of the {seeds} it was "
+                f"started with (it was stopped, or its files were edited); {again}"
+            )
+    if tuple(curves.columns) != CURVE_COLUMNS:
+        raise ValueError(
+            f"the curves in {folder} have the columns {list(curves.columns)}; expected "
+            f"{list(CURVE_COLUMNS)}; {again}"
+        )
+    return {"folder": folder, "record": record, "seeds": seeds, "runs": runs, "curves": curves}
+
+
+def _differing(parts: list[dict], label: str, value: Callable[[dict], object]) -> str | None:
+    values = [value(p) for p in parts]
+    if all(v == values[0] for v in values):
+        return None
+    listed = "; ".join(f"{p['folder']}: {v}" for p, v in zip(parts, values, strict=True))
+    return f"they differ in {label} ({listed})"
+
+
+def merge(name: str, partials: Sequence[Path], folder: Path | None = None) -> Sweep:
+    """Merge the partial results (:func:`run_partial`) of experiment ``name`` into ``folder``.
+
+    ``partials`` are their folders (or files in them). Together they must hold every seed
+    of the experiment, each once, run with the experiment's settings, in one dtype policy,
+    with the same versions, variants and models (fingerprints). Writes
+    ``sweep_<name>_runs.csv`` and ``sweep_<name>_curves.csv`` into ``folder`` (default:
+    the helpers' shipped results), byte for byte what one :func:`run` over every seed
+    writes: seeds in the experiment's order, each seed's rows as it ran them.
+    """
+    checks.choice("name", name, list(EXPERIMENTS))
+    experiment = EXPERIMENTS[name]()
+    if isinstance(partials, (str, Path)) or not partials:
+        raise ValueError(
+            f"partials is {partials!r}; expected a list of the folders that "
+            f"`make sweep SWEEP={name} SEEDS=...` wrote"
+        )
+    parts = [_read_partial(name, p) for p in partials]
+    problem = f"cannot merge the partial results of {name!r}"
+    where: dict[int, list[Path]] = {}
+    for part in parts:
+        for seed in part["seeds"]:
+            where.setdefault(seed, []).append(part["folder"])
+    twice = {s: f for s, f in where.items() if len(f) > 1}
+    if twice:
+        listed = "; ".join(f"seed {s} in {', '.join(map(str, f))}" for s, f in twice.items())
+        raise ValueError(f"{problem}: they overlap ({listed}); leave out one copy of each seed")
+    planned = list(experiment.seeds)
+    missing = [s for s in planned if s not in where]
+    extra = sorted(s for s in where if s not in planned)
+    if missing or extra:
+        raise ValueError(
+            f"{problem}: they hold the seeds {sorted(where)}, the experiment runs {planned}"
+            + (
+                f"; run the missing ones with `make sweep SWEEP={name} "
+                f"SEEDS={','.join(map(str, missing))}` and add that folder"
+                if missing
+                else ""
+            )
+            + (f"; leave out the partial results of the seeds {extra}" if extra else "")
+        )
+    expected = _settings(experiment)
+    for part in parts:
+        if part["record"]["settings"] != expected:
+            raise ValueError(
+                f"{problem}: {part['folder']} ran with {part['record']['settings']}, the "
+                f"experiment's settings are {expected}; run its seeds again"
+            )
+    for label, value in (
+        ("dtype policy", lambda p: p["record"]["policy"]),
+        ("versions", lambda p: p["record"]["versions"]),
+        ("columns", lambda p: list(p["runs"].columns)),
+        (
+            "variants or models (variant: fingerprint)",
+            lambda p: dict(p["runs"].drop_duplicates("variant")[["variant", "fingerprint"]].values),
+        ),
+    ):
+        found = _differing(parts, label, value)
+        if found:
+            raise ValueError(
+                f"{problem}: {found}; run them again in one environment, with one "
+                "definition of the experiment, and merge those"
+            )
+    order = {seed: i for i, seed in enumerate(planned)}
+
+    def combined(key: str) -> pd.DataFrame:
+        table = pd.concat([p[key] for p in parts], ignore_index=True)
+        rank = table["seed"].astype(int).map(order).to_numpy()
+        return table.iloc[np.argsort(rank, kind="stable")]
+
+    folder = _results_dir() if folder is None else Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(combined("runs"), combined("curves"), name, folder)
     return load(name, folder)
 
 

@@ -1,20 +1,26 @@
-"""helpers.sweeps: the seed sweeps shipped with the helpers, and the code that makes them.
+"""helpers.sweeps and tools/sweep.py: the seed sweeps shipped with the helpers, and the
+code that makes them.
 
-The shipped files are checked against the notebooks they describe (same variants, same
-models, same settings); the runner is checked on tiny experiments, for determinism and
-for the files it writes; the statistics on hand-made tables.
+The shipped files are checked against the notebooks they describe (same variants, read
+from the notebooks' cells tagged ``sweep-variants``, same models, same settings); the
+runner is checked on tiny experiments, for determinism and for the files it writes; a
+sweep split into partial results (replayed from the shipped files, no training) merges
+back into the very bytes one run writes; the statistics on hand-made tables.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import filecmp
+import json
+import subprocess
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import papermill  # noqa: E402
@@ -22,8 +28,18 @@ import pytest  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 from helpers import models, sweeps, viz  # noqa: E402
+from tools import sweep as sweep_tool  # noqa: E402
 
 NAMES = list(sweeps.EXPERIMENTS)
+_BOOK = dict(sweeps.EXPERIMENTS)  # the experiments as shipped, before any test replaces one
+
+
+def _book(name: str) -> sweeps.Experiment:
+    """The experiment as the sweep runs it: with the notebook's variants where it has them."""
+    found = _BOOK[name]()
+    if found.variants is not None:
+        return found
+    return dataclasses.replace(found, variants=sweep_tool.notebook_variants(found.notebook))
 
 
 # --------------------------------------------------------------------------- shipped files
@@ -32,9 +48,8 @@ NAMES = list(sweeps.EXPERIMENTS)
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_sweep_covers_every_seed_variant_and_epoch(name):
     sweep = sweeps.load(name)
-    experiment = sweeps.EXPERIMENTS[name]()
+    experiment = _book(name)
     assert sweep.seeds == list(experiment.seeds) and len(sweep.seeds) >= 2
-    assert sweep.variants == list(experiment.variants)
     assert len(sweep.runs) == len(sweep.seeds) * len(sweep.variants)
     assert not sweep.runs.duplicated(["variant", "seed"]).any()
     for (variant, seed), rows in sweep.curves.groupby(["variant", "seed"]):
@@ -73,7 +88,7 @@ def test_shipped_sweep_measured_todays_models(name):
     import keras
 
     sweep = sweeps.load(name)
-    experiment = sweeps.EXPERIMENTS[name]()
+    experiment = _book(name)
     before = keras.config.dtype_policy().name
     keras.config.set_dtype_policy(sweep.policy)  # the precision the sweep recorded
     try:
@@ -84,7 +99,7 @@ def test_shipped_sweep_measured_todays_models(name):
 
 def test_check_matches_refuses_a_changed_variant_or_setting():
     sweep = sweeps.load("pooling")
-    variants = dict(sweeps.EXPERIMENTS["pooling"]().variants)
+    variants = dict(_book("pooling").variants)
     with pytest.raises(ValueError, match="variants are"):
         sweep.check_matches({k: variants[k] for k in list(variants)[:2]})
     changed = dict(variants, max=lambda: models.cnn(dense_units=64))
@@ -103,7 +118,7 @@ def test_a_run_in_another_precision_is_not_a_sample_of_the_sweep(capsys):
 
     sweep = sweeps.load("pooling")
     assert sweep.policy == "float32"
-    variants = dict(sweeps.EXPERIMENTS["pooling"]().variants)
+    variants = dict(_book("pooling").variants)
     assert sweep.matches(variants, **sweep.settings)
     assert capsys.readouterr().out == ""
     bf16 = precision.TrainingPath("mixed_bfloat16", 128, 1e-3, reason="a test")
@@ -122,13 +137,8 @@ def test_a_run_in_another_precision_is_not_a_sample_of_the_sweep(capsys):
 # --------------------------------------------------------------------------- the runner
 
 
-_BOOK = dict(sweeps.EXPERIMENTS)  # the experiments as shipped, before any test replaces one
-
-
 def _tiny(name: str) -> sweeps.Experiment:
-    return dataclasses.replace(
-        _BOOK[name](), train_size=300, test_size=200, epochs=2, batch_size=64
-    )
+    return dataclasses.replace(_book(name), train_size=300, test_size=200, epochs=2, batch_size=64)
 
 
 def test_run_writes_files_that_a_second_run_reproduces(tmp_path, monkeypatch, fashion_mnist):
@@ -148,7 +158,7 @@ def test_run_writes_files_that_a_second_run_reproduces(tmp_path, monkeypatch, fa
 
 def test_run_one_records_shifts_and_early_stopping(fashion_mnist):
     pooling = dataclasses.replace(
-        _tiny("pooling"), variants={"max": sweeps.EXPERIMENTS["pooling"]().variants["max"]}
+        _tiny("pooling"), variants={"max": _book("pooling").variants["max"]}
     )
     runs, _ = sweeps.run_one(pooling, seed=0, verbose=0)
     assert [c for c in runs[0] if c.startswith("val_accuracy_shift")] == [
@@ -168,7 +178,7 @@ def test_run_one_records_shifts_and_early_stopping(fashion_mnist):
 def test_run_one_records_flipped_and_footwear_accuracy(fashion_mnist):
     augmentation = dataclasses.replace(
         _tiny("augmentation"),
-        variants={"flips": sweeps.EXPERIMENTS["augmentation"]().variants["flips"]},
+        variants={"flips": _book("augmentation").variants["flips"]},
     )
     runs, _ = sweeps.run_one(augmentation, seed=0, verbose=0)
     row = runs[0]
@@ -250,7 +260,16 @@ def test_run_refuses_bad_arguments():
     with pytest.raises(ValueError, match="name is 'poolin'"):
         sweeps.run("poolin")
     with pytest.raises(ValueError, match="at least two different seeds"):
-        sweeps.run("pooling", seeds=(3, 3))
+        sweeps.run("baseline", seeds=(3, 3))
+    with pytest.raises(ValueError, match="at least two different seeds, each once"):
+        sweeps.run("baseline", seeds=(3, 4, 3))
+    # The helpers, installed without the notebooks, say where the variants are.
+    with pytest.raises(ValueError, match=r"notebooks/05_pooling.ipynb, in its cell tagged"):
+        sweeps.run("pooling", seeds=(0, 1))
+    with pytest.raises(ValueError, match=r"expected some of \[0, 1\]"):
+        sweeps.check_partial_seeds("capstone_ablation", [1, 2])
+    with pytest.raises(ValueError, match="each once"):
+        sweeps.check_partial_seeds("pooling", [1, 1])
     with pytest.raises(FileNotFoundError, match="make sweep"):
         sweeps.load("pooling", folder=ROOT / "no-such-folder")
 
@@ -395,9 +414,9 @@ def test_teaching_sweeps_train_in_float32_on_any_processor(flags, fashion_mnist,
     for name in ("pooling", "augmentation"):
         sweep = sweeps.load(name)
         assert sweep.policy == "float32", f"the shipped {name} sweep trained in {sweep.policy}"
-        assert sweep.differences(_BOOK[name]().variants, **sweep.settings) == []
+        assert sweep.differences(_book(name).variants, **sweep.settings) == []
     one = dataclasses.replace(
-        _tiny("pooling"), variants={"max": _BOOK["pooling"]().variants["max"]}, shifts=1
+        _tiny("pooling"), variants={"max": _book("pooling").variants["max"]}, shifts=1
     )
     runs, _ = sweeps.run_one(one, seed=0, verbose=0)
     assert runs[0]["policy"] == "float32"
@@ -406,39 +425,254 @@ def test_teaching_sweeps_train_in_float32_on_any_processor(flags, fashion_mnist,
 # --------------------------------------------------------------------------- one definition
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_each_experiments_variants_are_defined_once(name):
+    """Either the notebook's cell tagged ``sweep-variants`` defines them (05-08, where the
+    notebook teaches them) or the helpers do (03's one baseline, 10's ablation), never both."""
+    experiment = sweeps.EXPERIMENTS[name]()
+    nb = nbformat.read(ROOT / "notebooks" / f"{experiment.notebook}.ipynb", as_version=4)
+    tagged = [c for c in nb.cells if sweeps.VARIANTS_TAG in c.metadata.get("tags", [])]
+    if experiment.variants is None:
+        assert len(tagged) == 1 and "VARIANTS" in tagged[0].source, experiment.notebook
+    else:
+        assert tagged == [], f"{experiment.notebook} and helpers.sweeps both define {name!r}"
+    assert (experiment.variants is None) == (name not in ("baseline", "capstone_ablation"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_notebooks_variants_are_the_shipped_sweeps(name):
+    """The variant names of the notebook's cell (or the helpers', for 03 and 10) are those
+    of the shipped sweep, in order; a renamed, added or removed variant fails here (and
+    test_shipped_sweep_measured_todays_models checks each model's fingerprint)."""
+    defined, shipped = list(_book(name).variants), sweeps.load(name).variants
+    assert defined == shipped, (
+        f"{_book(name).notebook} defines the variants {defined}; the shipped sweep {name!r} "
+        f"ran {shipped}: run `make sweep SWEEP={name}` again or restore the variants"
+    )
+
+
+def _notebook(tmp_path, variants_cell: str, parameters: str = "RATE = 0.01\n", tag=True):
+    nb = nbformat.v4.new_notebook()
+    imports = nbformat.v4.new_code_cell("import math\nfrom helpers import models, training")
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    cell = nbformat.v4.new_code_cell(variants_cell)
+    if tag:
+        cell.metadata["tags"] = [sweeps.VARIANTS_TAG]
+    magic = nbformat.v4.new_code_cell("%matplotlib inline")  # not Python: skipped
+    nb.cells = [magic, imports, params, nbformat.v4.new_markdown_cell("text"), cell]
+    path = tmp_path / "99_test.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notebook_variants_runs_only_the_statements_that_build_them(tmp_path):
+    """The training that follows VARIANTS in the same cell (here: statements that would
+    fail) does not run; a value the variants read is computed first; the parameters are
+    the notebook's defaults, the imports its own."""
+    cell = (
+        "data = 1 / 0  # stands for loading the data\n"
+        "RATES = [RATE, 10 * RATE]\n"
+        "VARIANTS = {}\n"
+        "for lr in RATES:\n"
+        '    VARIANTS[f"lr {lr:g}"] = lambda lr=lr: (models.__name__, lr, math.pi)\n'
+        'VARIANTS["last"] = lambda: None\n'
+        "result = training.train(VARIANTS, data)  # stands for the training\n"
+    )
+    variants = sweep_tool.notebook_variants(_notebook(tmp_path, cell))
+    assert list(variants) == ["lr 0.01", "lr 0.1", "last"]
+    assert variants["lr 0.1"]() == ("helpers.models", 0.1, pytest.approx(3.14159, abs=1e-5))
+
+
 @pytest.mark.parametrize(
-    "name, old",
+    "cell, tag, message",
     [
-        ("pooling", "_pooling_variants"),
-        ("dropout", "_dropout_variants"),
-        ("batch_norm", "_batch_norm_variants"),
-        ("augmentation", "_augmentation_variants"),
+        ("VARIANTS = {'a': lambda: 1}", False, "has 0 cell.s. tagged 'sweep-variants'"),
+        ("variants = {'a': lambda: 1}", True, "no statement assigns VARIANTS"),
+        ("VARIANTS = {'a': lambda: UNITS}\nx = UNITS", True, "uses \\['UNITS'\\]"),
+        ("VARIANTS = {'a': 1}", True, "VARIANTS is \\{'a': 1\\}; expected a non-empty dict"),
+        ("VARIANTS = {", True, "not valid Python"),
     ],
 )
-def test_the_notebooks_variants_cell_builds_the_helpers_models(name, old):
-    """Before the helpers' second copy of a sweep's variants goes: the notebook's cell
-    tagged ``sweep-variants`` builds, variant by variant, the very models the helpers'
-    copy built (architecture, layer settings, optimizer and compile settings), so the
-    shipped results measured the notebook's variants."""
-    import keras
+def test_notebook_variants_say_what_is_wrong(tmp_path, cell, tag, message):
+    with pytest.raises(ValueError, match=message):
+        sweep_tool.notebook_variants(_notebook(tmp_path, cell, tag=tag))
 
-    from tools import sweep as sweep_tool
 
-    notebook = sweeps.EXPERIMENTS[name]().notebook
-    new = sweep_tool.notebook_variants(notebook)
-    before = getattr(sweeps, old)()
-    assert list(new) == list(before)
+# --------------------------------------------------------------------------- partial runs
 
-    def described(build):
-        keras.utils.clear_session()  # the same automatic layer names for both builds
-        model = build()
-        return {
-            "model": model.get_config(),
-            "optimizer": model.optimizer.get_config(),
-            "compile": model.get_compile_config(),
-            "policy": model.dtype_policy.name,
-            "fingerprint": models.fingerprint(model),
-        }
 
-    for variant in new:
-        assert described(new[variant]) == described(before[variant]), variant
+def _shipped_rows(name: str):
+    """The shipped rows of ``name``, as :func:`sweeps.run_one` returned them."""
+    runs_path, curves_path = sweeps._paths(name)
+    text = {"variant": str, "fingerprint": str, "policy": str}
+    return pd.read_csv(runs_path, dtype=text), pd.read_csv(curves_path, dtype={"variant": str})
+
+
+@pytest.fixture
+def replay(monkeypatch):
+    """``run_one`` replays the shipped rows of the seed instead of training."""
+
+    def fake(experiment, seed, verbose=1):
+        names = {e().notebook: n for n, e in _BOOK.items()}
+        runs, curves = _shipped_rows(names[experiment.notebook])
+        return (
+            runs[runs["seed"] == seed].to_dict("records"),
+            curves[curves["seed"] == seed].to_dict("records"),
+        )
+
+    monkeypatch.setattr(sweeps, "run_one", fake)
+
+
+SPLITS = {5: [[1, 0], [2], [4, 3]], 2: [[1], [0]]}  # a partial may run its seeds in any order
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_partial_runs_merge_into_the_bytes_of_one_run(name, tmp_path, replay):
+    """One run over every seed writes the shipped files byte for byte (the replay is
+    faithful); the same seeds run as partial results, in another order, merge into
+    those very bytes: the same rows, order, columns and float formatting."""
+    variants = _book(name).variants
+    whole = tmp_path / "whole"
+    sweeps.run(name, folder=whole, verbose=0, variants=variants)
+    parts = []
+    for seeds in SPLITS[len(_BOOK[name]().seeds)]:
+        folder = tmp_path / "-".join(map(str, seeds))
+        sweeps.run_partial(name, seeds, folder, verbose=0, variants=variants)
+        parts.append(folder)
+    merged = sweeps.merge(name, parts[::-1], folder=tmp_path / "merged")
+    for shipped, one, joined in zip(
+        sweeps._paths(name),
+        sweeps._paths(name, whole),
+        sweeps._paths(name, tmp_path / "merged"),
+        strict=True,
+    ):
+        assert one.read_bytes() == shipped.read_bytes(), one.name
+        assert joined.read_bytes() == one.read_bytes(), joined.name
+    assert merged.seeds == list(_BOOK[name]().seeds)
+
+
+def _parts(tmp_path, name="pooling", splits=((0, 1), (2,), (3, 4))):
+    folders = []
+    for seeds in splits:
+        folder = tmp_path / name / ("seeds-" + "-".join(map(str, seeds)))
+        sweeps.run_partial(name, seeds, folder, verbose=0, variants=_book(name).variants)
+        folders.append(folder)
+    return folders
+
+
+def _edit_record(folder, name="pooling", **changes):
+    path = folder / f"sweep_{name}_partial.json"
+    record = json.loads(path.read_text())
+    for key, value in changes.items():
+        record[key] = record[key] | value if isinstance(value, dict) else value
+    path.write_text(json.dumps(record))
+
+
+def test_a_partial_records_its_seeds_settings_policy_and_versions(tmp_path, replay):
+    (folder,) = _parts(tmp_path, splits=((3, 1),))
+    record = json.loads((folder / "sweep_pooling_partial.json").read_text())
+    assert record["experiment"] == "pooling" and record["seeds"] == [3, 1]
+    assert record["settings"] == sweeps.load("pooling").settings
+    assert record["policy"] == "float32"
+    assert set(record["versions"]) == {"Python", "TensorFlow", "Keras", "NumPy"}
+    assert sweeps.load("pooling", folder).seeds == [1, 3]
+
+
+def test_merge_refuses_overlapping_missing_or_foreign_partials(tmp_path, replay):
+    a, b, c = _parts(tmp_path)
+    out = tmp_path / "out"
+    (overlap,) = _parts(tmp_path / "again", splits=((2, 3),))
+    with pytest.raises(ValueError, match=r"they overlap \(seed 2 in .*seeds-2, .*seeds-2-3"):
+        sweeps.merge("pooling", [a, b, c, overlap], out)
+    with pytest.raises(ValueError, match=r"SEEDS=3,4` and add that folder"):
+        sweeps.merge("pooling", [a, b], out)
+    (dropout,) = _parts(tmp_path, "dropout", splits=((0,),))
+    with pytest.raises(ValueError, match="holds a partial result of 'dropout', not of 'pooling'"):
+        sweeps.merge("pooling", [a, b, dropout], out)
+    with pytest.raises(ValueError, match="a file of the experiment 'dropout'"):
+        sweeps.merge("pooling", [a, b, dropout / "sweep_dropout_runs.csv"], out)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        sweeps.merge("pooling", [a, b, tmp_path / "nowhere"], out)
+    assert not out.exists()  # nothing written by a refused merge
+    # a file of a partial stands for its folder
+    sweeps.merge("pooling", [a / "sweep_pooling_runs.csv", b, c], out)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"settings": {"epochs": 4}}, r"ran with \{.*'epochs': 4.*the experiment's settings"),
+        ({"policy": "mixed_bfloat16"}, "they differ in dtype policy"),
+        ({"versions": {"TensorFlow": "0.1"}}, r"they differ in versions .*'TensorFlow': '0.1'"),
+        ({"experiment": "dropout"}, "records the experiment 'dropout', not 'pooling'"),
+    ],
+)
+def test_merge_refuses_partials_run_otherwise(tmp_path, replay, change, message):
+    a, b, c = _parts(tmp_path)
+    _edit_record(b, **change)
+    with pytest.raises(ValueError, match=message):
+        sweeps.merge("pooling", [a, b, c], tmp_path / "out")
+
+
+def test_merge_refuses_other_models_and_unfinished_or_unrecorded_partials(tmp_path, replay):
+    a, b, c = _parts(tmp_path)
+    runs = b / "sweep_pooling_runs.csv"
+    original = runs.read_text()
+    runs.write_text(original.replace("376684af6ff6", "000000000000"))
+    with pytest.raises(ValueError, match=r"differ in variants or models .*'max': '000000000000'"):
+        sweeps.merge("pooling", [a, b, c], tmp_path / "out")
+    runs.write_text(original)
+    _edit_record(c, seeds=[3, 4, 0])  # started for three seeds, stopped after two
+    with pytest.raises(ValueError, match=r"seeds \[3, 4\], of the \[3, 4, 0\] it was started"):
+        sweeps.merge("pooling", [a, b, c], tmp_path / "out")
+    (c / "sweep_pooling_partial.json").unlink()
+    with pytest.raises(ValueError, match="no sweep_pooling_partial.json: not a partial"):
+        sweeps.merge("pooling", [a, b, c], tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_command_line_runs_seeds_into_partials_and_merges_them(
+    tmp_path, replay, monkeypatch, capsys
+):
+    monkeypatch.setattr(sweep_tool, "PARTIALS", tmp_path / "sweeps")
+    assert sweep_tool.main(["capstone_ablation", "--seeds", "1"]) == 0
+    assert sweep_tool.main(["capstone_ablation", "--seeds", "0"]) == 0
+    folder = tmp_path / "sweeps" / "capstone_ablation" / "seeds-1"
+    assert f"A partial result (seeds [1]) is in {folder}" in capsys.readouterr().out
+    out = tmp_path / "merged"
+    assert sweep_tool.main(["merge", "capstone_ablation", "--out", str(out)]) == 0
+    assert "merged 2 partial result(s), seeds [0, 1]" in capsys.readouterr().out
+    shipped = sweeps._paths("capstone_ablation")
+    for made, expected in zip(sweeps._paths("capstone_ablation", out), shipped, strict=True):
+        assert made.read_bytes() == expected.read_bytes()
+    # a merge that misses a seed says so and fails
+    assert sweep_tool.main(["merge", "capstone_ablation", str(folder), "--out", str(out)]) == 2
+    assert "SEEDS=0` and add that folder" in capsys.readouterr().err
+
+
+def test_command_line_checks_every_seed_before_training(capsys, monkeypatch):
+    monkeypatch.setattr(sweeps, "run_partial", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(SystemExit):  # capstone_ablation has seeds 0 and 1 only
+        sweep_tool.main(["--seeds", "3,4"])
+    assert "the seeds [3, 4] are not some of the seeds of 'capstone_ablation'" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        sweep_tool.main(["pooling", "--seeds", "one"])
+    assert "expected whole numbers from 0 separated by commas" in capsys.readouterr().err
+
+
+def test_make_passes_seeds_and_merges():
+    def dry(*args):
+        done = subprocess.run(
+            ["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        words = done.stdout.splitlines()[-1].split()
+        return words[words.index("tools.sweep") + 1 :]
+
+    assert dry("sweep", "SWEEP=pooling", "SEEDS=0,1") == ["pooling", "--seeds", "0,1"]
+    assert dry("sweep", "SWEEP=pooling") == ["pooling"]
+    assert dry("sweep-merge", "SWEEP=pooling") == ["merge", "pooling"]

@@ -250,20 +250,22 @@ def _run(argv: list[str]) -> int:
         parser.error(
             f"unknown experiment(s) {unknown}; expected some of {list(sweeps.EXPERIMENTS)}"
         )
-    if args.seeds is not None:  # every request is checked before anything trains
+    # Every request is checked, and every notebook's variants read, before anything trains.
+    if args.seeds is not None:
         for name in args.experiments:
             try:
                 sweeps.check_partial_seeds(name, args.seeds)
             except ValueError as error:
                 parser.error(str(error))
+    found = {name: experiment(name) for name in args.experiments}
     for name in args.experiments:
         start = time.perf_counter()
-        found = experiment(name)
+        variants = found[name].variants
         if args.seeds is None:
-            sweep = sweeps.run(name, folder=args.out or SHIPPED, variants=found.variants)
+            sweep = sweeps.run(name, folder=args.out or SHIPPED, variants=variants)
         else:
             folder = args.out or partial_folder(name, args.seeds)
-            sweep = sweeps.run_partial(name, args.seeds, folder, variants=found.variants)
+            sweep = sweeps.run_partial(name, args.seeds, folder, variants=variants)
         minutes = (time.perf_counter() - start) / 60
         print(f"\n{name}: {len(sweep.runs)} runs in {minutes:.1f} min", flush=True)
         print(sweep.summary().to_string(), flush=True)
