@@ -8,7 +8,7 @@
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
 #   make assignments   student versions and Otter-Grader autograders (_build/assignments)
-#   make grade NB=03 SUBMISSION=path.ipynb   grade one submission (.keras for NB=10)
+#   make grade NB=03 SUBMISSION=path.ipynb   grade one submission (.keras: the capstone's model)
 
 PYTHON ?= python3
 VENV := .venv
@@ -35,7 +35,7 @@ $(LAB_SETTINGS): jupyter/overrides.json5 $(READY)
 	install -D -m 644 $< $@
 
 book: $(READY)
-	$(PY) tools/course.py book --profile full
+	$(PY) -m tools.course book --profile full
 
 test: $(READY) $(LAB_SETTINGS)
 	$(PY) -m pytest
@@ -59,31 +59,31 @@ sweep-merge: $(READY)
 	@test -n "$(SWEEP)" || { echo "usage: make sweep-merge SWEEP=<name> [PARTS='folder ...']" >&2; exit 2; }
 	$(PY) -m tools.sweep merge $(SWEEP) $(PARTS)
 
-# Fresh environments outside .venv (tools/compat.py): the helpers' wheel with the oldest
+# Fresh environments outside .venv (python -m tools.compat): the helpers' wheel with the oldest
 # and with the newest versions pyproject.toml allows; every notebook, fast profile.
 compat: $(READY)
-	$(PY) tools/compat.py
+	$(PY) -m tools.compat
 
 # The PDF: executes what changed (full settings), then Jupyter Book's LaTeX builder.
 pdf: $(READY) pdf-deps
-	$(PY) tools/pdf.py --profile full
+	$(PY) -m tools.pdf --profile full
 
 # TeX Live for the PDF (and its test in make test), installed with apt-get where missing.
 pdf-deps: $(READY)
-	@need="$$($(PY) tools/pdf.py --missing-packages)"; \
+	@need="$$($(PY) -m tools.pdf --missing-packages)"; \
 	if [ -n "$$need" ]; then \
 	  command -v apt-get >/dev/null || { echo "The PDF needs TeX Live with XeLaTeX, latexmk" \
 	    "and xindy; install them (Debian names: $$need) and run again." >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
 	fi
 
-# The teacher's edition (tools/assignments.py, tools/grading.py; the book's page for teachers).
+# The teacher's edition (tools.assignments, tools.grading; the book's page for teachers).
 assignments: $(READY)
-	$(PY) tools/assignments.py
+	$(PY) -m tools.assignments
 
 grade: $(READY)
 	@test -n "$(NB)" -a -n "$(SUBMISSION)" || { echo "usage: make grade NB=03 SUBMISSION=path/to/03_training.ipynb" >&2; exit 2; }
-	$(PY) tools/grading.py "$(NB)" "$(SUBMISSION)"
+	$(PY) -m tools.grading "$(NB)" "$(SUBMISSION)"
 
 lint: $(READY)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

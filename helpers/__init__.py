@@ -19,9 +19,13 @@ in small modules by concern, each function naming the notebook that introduces i
 - ``helpers.viz``: every plot of the course
 - ``helpers.experiments``: controlled experiments over model variants, and the
   measurements shipped with the course
+- ``helpers.sweeps``: each controlled experiment repeated over seeds; the shipped seed
+  runs (``results/``) and the spread they measure
 - ``helpers.exercises``: instant feedback on the exercises
 
-Each module imports only those above it in this list. Importing ``helpers`` does not
+This list is the one list of the helper modules: the README and CONTRIBUTING.md refer
+to it, and a test checks that it names every module of the package. Each module imports
+only those above it in this list (a test checks that too). Importing ``helpers`` does not
 import TensorFlow; the modules that need it do.
 """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import course  # tools/course.py, importable through pytest's pythonpath (pyproject.toml)
+from tools import course  # the course tool; re-exported: `from conftest import ROOT, course`
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

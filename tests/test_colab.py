@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 
-import notebook_header
 from conftest import ROOT
+from tools import notebook_header
 
 CONFIG = notebook_header.config()
 REPO_URL = CONFIG["repository"]["url"]

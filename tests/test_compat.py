@@ -1,4 +1,4 @@
-"""tools/compat.py (`make compat`) without installing anything: the environments it
+"""tools.compat (`make compat`) without installing anything: the environments it
 builds pin what pyproject.toml declares, and a failing notebook is reported by name,
 cell and error. The run itself is `make compat` (CI runs it after `make test`)."""
 
@@ -8,9 +8,8 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 
-import compat
-import course
-from conftest import ROOT
+from conftest import ROOT, course
+from tools import compat
 
 
 def test_oldest_pins_every_declared_lower_bound():

@@ -12,16 +12,12 @@ does (nbconvert's HTML exporter) and read what a student sees before opening any
 from __future__ import annotations
 
 import re
-import sys
 from html.parser import HTMLParser
 
 import nbformat
 import pytest
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import course  # noqa: E402
+from conftest import ROOT, course
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]

@@ -1,4 +1,4 @@
-"""The book as a PDF (tools/pdf.py, `make pdf`), built here from the fast profile's
+"""The book as a PDF (tools.pdf, `make pdf`), built here from the fast profile's
 executed notebooks: every chapter of _toc.yml with its figures, formulas typeset and
 every character printed, the exercise checks' symbols included.
 
@@ -7,10 +7,10 @@ The PDF needs TeX Live (XeLaTeX); `make pdf-deps` installs it on Debian (.ci/run
 
 from __future__ import annotations
 
-import pdf  # tools/pdf.py
 import pytest
 
 from conftest import course
+from tools import pdf
 
 pytestmark = pytest.mark.book
 

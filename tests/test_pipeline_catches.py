@@ -83,7 +83,7 @@ def project(tmp_path: Path) -> Path:
 
 def build(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "tools/course.py", "book", "--profile", "fast"],
+        [sys.executable, "-m", "tools.course", "book", "--profile", "fast"],
         cwd=project,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """The teacher's edition: every notebook of the course as an Otter-Grader assignment.
 
-    python tools/assignments.py            # make assignments: every notebook of _toc.yml
-    python tools/assignments.py 03_training
+    python -m tools.assignments            # make assignments: every notebook of _toc.yml
+    python -m tools.assignments 03_training
 
 For each notebook listed in ``_toc.yml`` this writes, under ``_build/assignments/<name>/``:
 
@@ -9,7 +9,7 @@ For each notebook listed in ``_toc.yml`` this writes, under ``_build/assignments
   model answer of an open exercise, the answers left as ``...``; the checks still give
   instant feedback, and each exercise states its points;
 - ``autograder/autograder.zip``: Otter-Grader's grading configuration (its tests call
-  the course's checks), used by ``make grade`` (``tools/grading.py``);
+  the course's checks), used by ``make grade`` (``python -m tools.grading``);
 - ``autograder/<name>.ipynb``: the same notebook with the model answers of the open
   exercises, for grading those by hand;
 - ``questions.json``: every question, its points and whether it is graded by hand.
@@ -24,6 +24,7 @@ graded by hand, with their prompts intact.
 
 from __future__ import annotations
 
+import argparse
 import json
 import posixpath
 import re
@@ -36,10 +37,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tools.course import BUILD, SOLUTION, toc_notebooks
 
-from tools.course import BUILD, SOLUTION, toc_notebooks  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OUT = BUILD / "assignments"
 # The prompt of an exercise: "**Exercise 03.2.**" (checked) or "**Exercise 03.4 (open).**".
@@ -367,7 +367,13 @@ def _unlock(path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = (argv if argv is not None else sys.argv[1:]) or [Path(e).name for e in toc_notebooks()]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", help="only these notebooks (names without .ipynb); default: all"
+    )
+    names = parser.parse_args(argv).notebooks or [Path(e).name for e in toc_notebooks()]
     for name in names:
         try:
             summary = build(name)

@@ -1,9 +1,9 @@
 """Run the course against the oldest and the newest versions its helpers allow.
 
-    python tools/compat.py                  # both environments (what `make compat` runs)
-    python tools/compat.py oldest           # one of them
-    python tools/compat.py --setup-only     # only build the wheel and the environments
-    python tools/compat.py --reuse          # reuse the environments; reinstall only the helpers
+    python -m tools.compat                  # both environments (what `make compat` runs)
+    python -m tools.compat oldest           # one of them
+    python -m tools.compat --setup-only     # only build the wheel and the environments
+    python -m tools.compat --reuse          # reuse the environments; reinstall only the helpers
 
 The helpers (`fashion-cnn-course`) declare ranges, not pins, so that installing them on
 Colab keeps Colab's own TensorFlow and Keras. This command checks that those ranges are
@@ -45,7 +45,7 @@ from pathlib import Path
 import nbformat
 from packaging.requirements import Requirement
 
-import course
+from tools import course
 
 ROOT = course.ROOT
 ENVIRONMENTS = ("oldest", "newest")
@@ -65,7 +65,7 @@ KEY_PACKAGES = ["tensorflow-cpu", "keras", "numpy", "pandas", "matplotlib", "sea
 WHEEL_SOURCES = ["pyproject.toml", "README.md", "LICENSE", "helpers"]
 
 CHECK_CELL = """\
-# Inserted by tools/compat.py: the helpers come from the installed wheel, in this kernel's
+# Inserted by `python -m tools.compat`: the helpers come from the installed wheel, in this kernel's
 # environment, and not from the repository.
 import importlib.metadata
 import json

@@ -1,7 +1,7 @@
 """Execute the course notebooks and build the book.
 
-    python tools/course.py execute --profile fast   # the tests' profile
-    python tools/course.py book                     # full profile, then the HTML book
+    python -m tools.course execute --profile fast   # the tests' profile
+    python -m tools.course book                     # full profile, then the HTML book
 
 Notebooks are executed by papermill into ``_build/executed/<profile>/``. A notebook
 is re-executed only when something it depends on changed: its own source, its
@@ -24,11 +24,14 @@ import threading
 import time
 from pathlib import Path
 
-import claims
+import nbformat
+import papermill
+import psutil
 import yaml
 
 from helpers.claims import RECORD_ENV
 from helpers.claims import load as load_record
+from tools import claims
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -65,8 +68,6 @@ def with_solutions(nb):
     after its exercise, where :func:`check_solutions` finds it. The book removes
     these cells (tag ``remove-cell``): the solution already shows in its block.
     """
-    import nbformat
-
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     cells = []
     for cell in nb.cells:
@@ -192,8 +193,6 @@ class PeakRSS(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        import psutil
-
         me = psutil.Process()
         while not self.done.wait(0.25):
             for child in me.children(recursive=True):
@@ -215,9 +214,6 @@ def execute(profile: str, names: list[str] | None = None, force: bool = False) -
     Each notebook runs with its solutions (:func:`with_solutions`), and every solution
     must pass its exercise's check.
     """
-    import nbformat
-    import papermill
-
     out_dir = BUILD / "executed" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     env = kernel_env(profile)
@@ -499,8 +495,6 @@ def stage(profile: str) -> Path:
     notebooks = stage_dir / "notebooks"
     notebooks.mkdir(parents=True, exist_ok=True)
     wanted = set()
-    import nbformat
-
     labelled = BUILD / "stage" / f"{profile}-labelled"
     labelled.mkdir(parents=True, exist_ok=True)
     for entry in toc_notebooks():

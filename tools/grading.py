@@ -1,18 +1,18 @@
 """Grade one submission: ``make grade NB=03 SUBMISSION=path/to/03_training.ipynb``.
 
-    python tools/grading.py 03 submissions/ada.ipynb
-    python tools/grading.py 10 submissions/ada.keras     # the capstone's saved model
+    python -m tools.grading 03 submissions/ada.ipynb
+    python -m tools.grading 10 submissions/ada.keras     # the capstone's saved model
 
 A notebook is graded by Otter-Grader (``otter run``, without Docker) against the
-assignment ``make assignments`` built (``tools/assignments.py``): the submission runs
+assignment ``make assignments`` built (``python -m tools.assignments``): the submission runs
 top to bottom with the fast settings, then each checkable exercise's test checks the
 last answer the notebook gave it. It runs in a separate process, in a scratch copy, as
 an unprivileged user when the grader runs as root, and within a time limit, so that it
 cannot change the course's files, the tests or the score recorded here.
 
-A ``.keras`` file for notebook 10 is graded by :data:`CAPSTONE_RUBRIC` from its
-parameter count and its accuracy on the real test set, measured in a separate process
-with the same limits; it is not retrained.
+A ``.keras`` file for the capstone (the notebook named ``NN_capstone``) is graded by
+:data:`CAPSTONE_RUBRIC` from its parameter count and its accuracy on the real test set,
+measured in a separate process with the same limits; it is not retrained.
 
 The per-question results come first, then what is left to grade by hand (open exercises
 and the Reflection, written with the student's answers to ``_build/grades/``), and the
@@ -34,12 +34,14 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import nbformat
+import numpy as np
+from papermill.parameterize import parameterize_notebook
 
-from tools.assignments import OUT as ASSIGNMENTS  # noqa: E402
-from tools.assignments import REFLECTION, build  # noqa: E402
-from tools.course import BUILD, kernel_env, profile_parameters, toc_notebooks  # noqa: E402
+from helpers import data
+from tools.assignments import OUT as ASSIGNMENTS
+from tools.assignments import REFLECTION, build
+from tools.course import BUILD, ROOT, kernel_env, profile_parameters, toc_notebooks
 
 GRADES = BUILD / "grades"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of a traceback
@@ -69,6 +71,11 @@ def capstone_max() -> int:
     return CAPSTONE_RUBRIC["accuracy"][0][1] + CAPSTONE_RUBRIC["size_points"]
 
 
+#: The notebook graded from its saved model (``.keras``) as well as from the notebook
+#: itself: the one named ``NN_capstone``, whatever its number.
+CAPSTONE = "capstone"
+
+
 def notebook_name(number: str) -> str:
     """The notebook of _toc.yml whose name starts with the two-digit number."""
     names = [Path(entry).name for entry in toc_notebooks()]
@@ -79,6 +86,17 @@ def notebook_name(number: str) -> str:
             f"one of {', '.join(n[:2] for n in names)}"
         )
     return found[0]
+
+
+def capstone_name() -> str:
+    """The capstone's name in _toc.yml (``NN_capstone``)."""
+    names = [Path(e).name for e in toc_notebooks() if Path(e).name.partition("_")[2] == CAPSTONE]
+    if len(names) != 1:
+        raise SystemExit(
+            f"_toc.yml lists {len(names)} notebooks named NN_{CAPSTONE} ({names}); expected "
+            "exactly one, the notebook whose saved model `make grade` grades"
+        )
+    return names[0]
 
 
 # Run inside new mount, PID and network namespaces: every file system read-only but the
@@ -127,8 +145,13 @@ def _containment(scratch: Path) -> tuple[list[str], str]:
     return prefix, ""
 
 
-def _run_contained(cmd: list[str], scratch: Path, timeout: float) -> tuple[int | None, str, float]:
-    """Run a command in ``scratch`` in its own process group; (exit code or None, output, s)."""
+def _run_contained(
+    cmd: list[str], scratch: Path, timeout: float, extra_env: dict[str, str] | None = None
+) -> tuple[int | None, str, float]:
+    """Run a command in ``scratch`` in its own process group; (exit code or None, output, s).
+
+    ``extra_env``: variables the command needs besides the kernel's few (such as
+    ``PYTHONPATH``)."""
     env = kernel_env("fast")
     keep = {
         k: env[k]
@@ -137,6 +160,7 @@ def _run_contained(cmd: list[str], scratch: Path, timeout: float) -> tuple[int |
     }
     env = {
         **keep,
+        **(extra_env or {}),
         "PATH": f"{Path(sys.executable).parent}:{keep.get('PATH', '/usr/bin:/bin')}",
         "HOME": str(scratch),
         "TMPDIR": str(scratch / "tmp"),
@@ -178,8 +202,6 @@ def _run_contained(cmd: list[str], scratch: Path, timeout: float) -> tuple[int |
 
 def _read_notebook(path: Path) -> tuple[object | None, str]:
     """The submission as a notebook, or None and why it is not one."""
-    import nbformat
-
     if not path.is_file():
         return None, f"{path} is not a file"
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
@@ -197,8 +219,6 @@ def _read_notebook(path: Path) -> tuple[object | None, str]:
 
 def _prepared(nb, name: str):
     """The submission with the fast settings injected and the course's kernel."""
-    from papermill.parameterize import parameterize_notebook
-
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -265,8 +285,6 @@ def grade_notebook(
             "read it before trusting its score"
         )
     report["manual"] = _manual_answers(nb, summary["questions"])
-    import nbformat
-
     scratch = Path(tempfile.mkdtemp(prefix=f"grade-{name}-"))
     try:
         (scratch / "submission").mkdir()
@@ -330,12 +348,10 @@ def _feedback_line(output: str) -> str:
 
 def measure_model(path: str) -> dict:
     """Load a .keras file and measure it on the real test set (run in the contained process)."""
-    import numpy as np
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Keras (and TensorFlow under it) only here, in the contained process that measures a
+    # saved model: grading a notebook needs neither, and importing them takes seconds.
     import keras
-
-    from helpers import data
 
     if not zipfile.is_zipfile(path):
         raise ValueError("it is not a .keras archive (Keras saves models as zip files)")
@@ -379,7 +395,7 @@ def capstone_points(parameters: int, accuracy: float) -> dict[str, int]:
 def grade_model(submission: Path, timeout: float = MODEL_TIMEOUT_S) -> dict:
     """Grade the capstone's saved model by :data:`CAPSTONE_RUBRIC`."""
     report = {
-        "notebook": "10 (saved model)",
+        "notebook": f"{capstone_name()} (saved model)",
         "submission": str(submission),
         "questions": {},
         "manual": [],
@@ -404,8 +420,12 @@ def grade_model(submission: Path, timeout: float = MODEL_TIMEOUT_S) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="grade-model-"))
     try:
         shutil.copy(submission, scratch / "model.keras")
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", "model.keras"]
-        code, output, seconds = _run_contained(cmd, scratch, timeout)
+        # This module again, as `python -m tools.grading` from the repository (read-only
+        # in the containment), in the scratch folder that holds the model.
+        cmd = [sys.executable, "-m", "tools.grading", "--measure", "model.keras"]
+        code, output, seconds = _run_contained(
+            cmd, scratch, timeout, extra_env={"PYTHONPATH": str(ROOT)}
+        )
         report["seconds"] = seconds
         last = output.strip().splitlines()[-1] if output.strip() else ""
         if code is None:
@@ -480,7 +500,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("notebook", nargs="?", help="the notebook's two-digit number, e.g. 03")
-    parser.add_argument("submission", nargs="?", help="the student's .ipynb (or .keras for 10)")
+    parser.add_argument(
+        "submission", nargs="?", help="the student's .ipynb (or .keras for the capstone)"
+    )
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds before the submission is stopped"
     )
@@ -498,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
             "usage: make grade NB=<two-digit number> SUBMISSION=<path to .ipynb or .keras>"
         )
     submission = Path(args.submission).resolve()
-    if args.notebook == "10" and submission.suffix == ".keras":
+    if notebook_name(args.notebook) == capstone_name() and submission.suffix == ".keras":
         report = grade_model(submission, args.timeout or MODEL_TIMEOUT_S)
     else:
         report = grade_notebook(args.notebook, submission, args.timeout or NOTEBOOK_TIMEOUT_S)

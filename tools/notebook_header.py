@@ -6,8 +6,8 @@ then prints the Python, TensorFlow and Keras versions that run the notebook, and
 which of them lies outside the ranges the course is tested with (`pyproject.toml`,
 read by `helpers.environment`):
 
-    python tools/notebook_header.py           # rewrite the two cells in every notebook
-    python tools/notebook_header.py --check   # exit 1 if any notebook disagrees
+    python -m tools.notebook_header           # rewrite the two cells in every notebook
+    python -m tools.notebook_header --check   # exit 1 if any notebook disagrees
 
 The badge is the first cell (markdown); the set-up cell is the first code cell.
 Both are tagged `remove-cell`, so the book (which has its own launch buttons)

@@ -1,8 +1,8 @@
 """Build the course book as one PDF, and check it.
 
-    python tools/pdf.py                  # full profile: executes what changed, then the PDF
-    python tools/pdf.py --profile fast   # the tests' profile (quick settings)
-    python tools/pdf.py --no-execute     # the notebooks as last executed, running none
+    python -m tools.pdf                  # full profile: executes what changed, then the PDF
+    python -m tools.pdf --profile fast   # the tests' profile (quick settings)
+    python -m tools.pdf --no-execute     # the notebooks as last executed, running none
 
 Jupyter Book 1's LaTeX builder (``jupyter-book build --builder pdflatex``: Sphinx writes
 LaTeX, latexmk runs XeLaTeX) turns the staged book of ``course.stage`` (the book's
@@ -30,8 +30,9 @@ import unicodedata
 from pathlib import Path
 
 import yaml
+from pypdf import PdfReader
 
-import course
+from tools import course
 
 PDF_DIR = course.BUILD / "pdf"
 # What the LaTeX build needs, and the Debian package that has it (`make pdf` installs
@@ -180,8 +181,6 @@ def problems(pdf: Path, expected: list[tuple[str, str, int]]) -> list[str]:
     prints it after the table of contents, under the book's title; its title must be on
     the pages before the first chapter.
     """
-    from pypdf import PdfReader
-
     reader = PdfReader(pdf)
     outline = [(_squash(title), page) for title, page in _outline(reader)]
     wrong = []
@@ -314,8 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     except (course.NotebookFailed, PdfFailed) as err:
         print(err, file=sys.stderr)
         return 1
-    from pypdf import PdfReader
-
     pages = len(PdfReader(pdf).pages)
     print(f"The PDF is at {pdf} ({pages} pages, {time.perf_counter() - start:.0f} s)")
     return 0
