@@ -1,6 +1,7 @@
 # The course's commands. Each target sets up what it needs on a fresh machine.
 #   make book   execute every notebook (full settings) and build _build/html
 #   make test   run all tests: helpers, notebooks (fast settings), the book, a browser
+#   make test-quick   the tests that run no notebook, build no book and open no browser
 #   make lab    start JupyterLab in the course's environment
 #   make bench  measure training throughput and whole-course execution time
 #   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2.5 h; SWEEP=<name>: one;
@@ -19,7 +20,7 @@ SHARED_DATA := $(abspath ../shared/data/fashion-mnist)
 export FASHION_MNIST_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.gz),$(SHARED_DATA))
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: book test lab bench sweep compat pdf pdf-deps assignments grade lint lock clean
+.PHONY: book test test-quick lab bench sweep compat pdf pdf-deps assignments grade lint lock clean
 
 $(READY): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,10 @@ book: $(READY)
 
 test: $(READY) $(LAB_SETTINGS)
 	$(PY) -m pytest
+
+# For the edit-test loop: about two minutes on 2 cores.
+test-quick: $(READY)
+	$(PY) -m pytest -m "not notebooks and not book"
 
 # The repository is JupyterLab's root (the notebooks' links to book/ work) and the
 # notebooks folder the page it opens. tests/test_lab.py starts JupyterLab with these

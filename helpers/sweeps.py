@@ -23,6 +23,7 @@ the files :func:`run` would have written.
 from __future__ import annotations
 
 import json
+import math
 import platform
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -30,10 +31,11 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 
-from helpers import checks
+from helpers import checks, data, environment, experiments, models, precision, training
 
 __all__ = [
     "CURVE_COLUMNS",
@@ -128,7 +130,6 @@ def early_stopping() -> list:
     Watch the validation loss, stop after 3 epochs without improvement, keep the best
     epoch's weights. Notebook 06 writes the same callback and checks that they agree.
     """
-    import keras
 
     return [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
@@ -144,16 +145,12 @@ CAPSTONE_RECIPE = {"train_size": 54_000, "epochs": 18, "batch_size": 256, "learn
 
 def capstone_schedule(train_size: int, batch_size: int, epochs: int, learning_rate: float):
     """Notebook 10's cosine decay: from ``learning_rate`` to zero over every step."""
-    import math
-
-    import keras
 
     steps = math.ceil(train_size / batch_size) * epochs
     return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
 
 
 def _ablation_variants():
-    from helpers import models
 
     r = CAPSTONE_RECIPE
 
@@ -177,7 +174,6 @@ def _ablation_variants():
 
 def _stop_after_half_the_epochs() -> list:
     """A callback that ends the ablation's "half the epochs" run after its last epoch."""
-    import keras
 
     class StopAfter(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -193,7 +189,6 @@ FOOTWEAR = ("Sandal", "Sneaker", "Ankle boot")
 
 def _flip_accuracies(model, x, y) -> dict[str, float]:
     """Validation accuracy on mirrored images, and of the footwear as it is and mirrored."""
-    from helpers import data, training
 
     footwear = np.isin(y, [data.CLASS_NAMES.index(name) for name in FOOTWEAR])
     as_is = training.predict(model, x).argmax(axis=1) == y
@@ -209,7 +204,6 @@ def _baseline_variants():
     """Notebook 03's single model: the notebook writes its layers by hand, and
     :func:`helpers.models.baseline_cnn` is the helper that reuses them (the notebook
     checks that the two agree)."""
-    from helpers import models
 
     return {"baseline": lambda: models.baseline_cnn()}
 
@@ -262,7 +256,6 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
     settings: the same split (:func:`helpers.data.course_splits`), the same
     :func:`helpers.experiments.run_experiment`.
     """
-    from helpers import data, experiments, models, precision, training
 
     if experiment.variants is None:
         raise ValueError(
@@ -344,7 +337,6 @@ def _settings(experiment: Experiment) -> dict[str, int]:
 
 def _path(experiment: Experiment):
     """The training path (dtype policy) the experiment's models are built in here."""
-    from helpers import precision
 
     return precision.choose() if experiment.faster else precision.REFERENCE
 
@@ -406,7 +398,6 @@ def _partial_path(name: str, folder: Path) -> Path:
 def _versions() -> dict[str, str | None]:
     """The versions that can change a run's numbers: Python (major.minor), TensorFlow,
     Keras, NumPy."""
-    from helpers import environment
 
     found = environment.installed()
     return {
@@ -758,7 +749,6 @@ class Sweep:
         ``epochs``, ...) must equal the sweep's. Returns one line per difference, none
         when the shipped results describe this run.
         """
-        from helpers import models
 
         for key in settings:
             if key not in self.settings:

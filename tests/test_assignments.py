@@ -1,13 +1,21 @@
 """The teacher's edition: student versions, Otter-Grader autograding, the capstone's grader.
 
-Every notebook of _toc.yml is built as an assignment (``make assignments``); its solutions,
-run through ``make grade``'s grader, score full marks, and its untouched student version
-runs to the end and scores zero. Mixed and hostile submissions are scored exactly and
-contained.
+Every notebook of _toc.yml is built as an assignment (``make assignments``), holds no
+solution, and leaves nothing that a later cell needs to an answer (checked in its code,
+for every notebook). One notebook, :data:`GRADED`, is graded through Otter as a teacher
+grades it: its solutions score full marks, its untouched student version runs to the
+end and scores zero, and mixed and hostile submissions are scored exactly and contained.
+
+Why one notebook: the grader, the autograder's tests and the containment are the same
+code for every notebook, and tests/test_notebooks.py already runs every notebook with its
+solutions, each of which must print its check's "Correct" (``course.check_solutions``).
+What differs between notebooks, the student version, is checked for all of them without
+running it.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -21,6 +29,9 @@ from tools import assignments, course, grading
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = [Path(entry).name for entry in assignments.toc_notebooks()]
+# The notebook graded through Otter (see the module's docstring): the shortest one with
+# checked exercises, so that each grading below costs half a minute.
+GRADED = "02_cnn_components"
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +128,71 @@ def score(report):
     return sum(entry["points"] for entry in report["questions"].values())
 
 
-@pytest.mark.notebooks
+def _bound_and_read(source: str) -> tuple[set[str], set[str]]:
+    """The names a cell binds (assignments, imports, definitions, arguments) and reads."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    tree = ast.parse(TransformerManager().transform_cell(source))
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound, read
+
+
+def needs_an_answer(student_nb, solutions: dict[str, str]) -> dict[int, list[str]]:
+    """The code cells of a student notebook (by index) that read a name which only a
+    solution defines, before any cell of the notebook defines it: left blank, they fail."""
+    only_solutions = set().union(*(_bound_and_read(code)[0] for code in solutions.values()))
+    defined: set[str] = set()
+    found = {}
+    for index, cell in enumerate(student_nb.cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = _bound_and_read(cell.source)
+        missing = sorted((read & only_solutions) - defined - bound)
+        if missing:
+            found[index] = missing
+        defined |= bound
+    return found
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_solutions_score_full_marks_and_the_blank_zero(built, name, tmp_path):
+def test_the_blank_student_version_needs_no_answer_later(built, name):
+    """No cell of the student version uses a name that only a solution defines: left
+    blank, the notebook still runs to the end (what grading the blank version of
+    :data:`GRADED` shows by running it)."""
+    missing = needs_an_answer(student(name), assignments.solutions(source(name)))
+    assert not missing, f"{name}: left blank, these cells would fail: {missing}"
+
+
+def test_a_cell_that_needs_an_answer_is_found():
+    """The check above finds a cell that reads a name only a solution defines, and not
+    one that defines it itself or reads a name the notebook defines."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nsizes = [1, 2]"),
+        nbformat.v4.new_code_cell('answer = ...\ncheck("02.1", answer)'),
+        nbformat.v4.new_code_cell("print(len(sizes), np.pi)"),
+        nbformat.v4.new_code_cell("kernel = np.ones(3)\nprint(kernel)"),
+        nbformat.v4.new_code_cell("print(kernel_size * 2)"),
+    ]
+    solutions = {"02.1": "kernel_size = 3\nanswer = kernel_size\ncheck('02.1', answer)"}
+    assert needs_an_answer(nb, solutions) == {4: ["kernel_size"]}
+    assert needs_an_answer(nb, {"02.1": "kernel = 1"}) == {}
+
+
+@pytest.mark.notebooks
+def test_solutions_score_full_marks_and_the_blank_zero(built, tmp_path):
+    name = GRADED
     solved = assignments.answered(student(name), assignments.solutions(source(name)))
     report = grade(name, solved, tmp_path, strict=True)  # strict: no cell may raise
     assert report["problems"] == [], report["problems"]
@@ -151,20 +224,24 @@ def record_grading(name, summary, solved, blank):
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize(
-    "name", ["01_data_preparation", "02_cnn_components", "04_kernels_and_feature_maps"]
-)
-def test_one_right_one_wrong_scores_that_question(built, name, tmp_path):
+def test_one_right_one_wrong_and_a_syntax_error_score_that_question(built, tmp_path):
+    """A submission with one right answer, one wrong one and a cell that does not parse
+    scores exactly the right answer's points: the syntax error costs only its own cell."""
+    name = GRADED
     solutions = assignments.solutions(source(name))
     right, wrong = sorted(solutions)[:2]
     nb = assignments.answered(
         student(name), {right: solutions[right], wrong: f'check("{wrong}", "a wrong answer")'}
     )
+    nb = with_cell(nb, "def broken(:\n    pass", at=5)
     report = grade(name, nb, tmp_path)
     expected = next(q["points"] for q in built[name]["questions"] if q["name"] == right)
-    assert score(report) == expected, grading.render(report)
+    assert report["problems"] == [] and score(report) == expected, grading.render(report)
     assert report["questions"][right]["points"] == expected
     assert "Not yet" in report["questions"][wrong]["message"]
+    # The course's own tests grade strictly: there, the same error stops the grading.
+    strict = grade(name, nb, tmp_path, strict=True)
+    assert "SyntaxError" in strict["problems"][0], strict["problems"]
 
 
 # ----------------------------------------------------------------- hostile submissions
@@ -177,25 +254,13 @@ def with_cell(nb, code, at=None):
 
 
 @pytest.mark.notebooks
-def test_a_syntax_error_costs_only_its_own_cell(built, tmp_path):
-    name = "02_cnn_components"
-    solved = assignments.answered(student(name), assignments.solutions(source(name)))
-    broken = with_cell(solved, "def broken(:\n    pass", at=5)
-    report = grade(name, broken, tmp_path)
-    assert report["problems"] == [] and score(report) == report["max"], grading.render(report)
-    # The course's own tests grade strictly: there, the same error stops the grading.
-    strict = grade(name, broken, tmp_path, strict=True)
-    assert "SyntaxError" in strict["problems"][0], strict["problems"]
-
-
-@pytest.mark.notebooks
 def test_an_endless_loop_is_stopped_and_scored(built, tmp_path):
-    name = "02_cnn_components"
+    name = GRADED
     report = grade(
-        name, with_cell(student(name), "while True:\n    pass", at=5), tmp_path, timeout=60
+        name, with_cell(student(name), "while True:\n    pass", at=5), tmp_path, timeout=20
     )
     assert score(report) == 0
-    assert any("did not finish within 60 s" in p for p in report["problems"]), report["problems"]
+    assert any("did not finish within 20 s" in p for p in report["problems"]), report["problems"]
     assert grading.render(report).splitlines()[-1] == f"score: 0 / {report['max']:g}"
 
 
@@ -204,7 +269,7 @@ def test_a_submission_cannot_touch_files_or_its_score(built, tmp_path):
     _, why_not = grading._containment(tmp_path)
     if why_not:
         pytest.skip(f"the grader cannot contain a submission on this machine: {why_not}")
-    name = "02_cnn_components"
+    name = GRADED
     protected = tmp_path / "course"
     protected.mkdir()
     canary = protected / "tests.py"
@@ -248,18 +313,14 @@ def test_a_file_that_is_not_a_notebook_gets_a_message_and_zero(built, tmp_path):
 
 
 def test_tampering_with_the_checks_is_flagged(built, tmp_path):
-    nb = with_cell(
-        student("02_cnn_components"), "import helpers.exercises as e\ne._ANSWERS.clear()"
-    )
+    nb = with_cell(student(GRADED), "import helpers.exercises as e\ne._ANSWERS.clear()")
     path = tmp_path / "sub.ipynb"
     nbformat.write(nb, path)
-    report = grading.grade_notebook("02", path, timeout=0.01)
+    report = grading.grade_notebook(GRADED[:2], path, timeout=0.01)
     assert any("grader's own machinery (_ANSWERS)" in p for p in report["problems"])
-    nb = with_cell(
-        student("02_cnn_components"), "def check(exercise, answer=None):\n    return 'Correct'"
-    )
+    nb = with_cell(student(GRADED), "def check(exercise, answer=None):\n    return 'Correct'")
     nbformat.write(nb, path)
-    report = grading.grade_notebook("02", path, timeout=0.01)
+    report = grading.grade_notebook(GRADED[:2], path, timeout=0.01)
     assert any("machinery (a new check)" in p for p in report["problems"]), report["problems"]
 
 

@@ -1,11 +1,17 @@
 """The course in JupyterLab, driven in a real browser as a student drives it.
 
 `jupyter lab` from the course's environment serves a scratch copy of notebooks/, started
-with the arguments `make lab` uses. Each notebook of _toc.yml, set to the fast profile
-(``PROFILE = "fast"`` injected after its parameters cell, as papermill does), is opened
-in Chromium; Run > Run All Cells runs it, Ctrl+S saves it, and the saved file must show
-every code cell run, no error and the figures it draws. JupyterLab must not ask about
-Jupyter's news (the course's settings, jupyter/overrides.json5, turn that off).
+with the arguments `make lab` uses. One notebook, set to the fast profile (``PROFILE =
+"fast"`` injected after its parameters cell, as papermill does), is opened in Chromium;
+Run > Run All Cells runs it, Ctrl+S saves it, and the saved file must show every code
+cell run, no error and the figures it draws. JupyterLab must not ask about Jupyter's news
+(the course's settings, jupyter/overrides.json5, turn that off).
+
+Why one notebook: tests/test_notebooks.py already runs every notebook (papermill, then
+nbval); what this test adds is JupyterLab itself (opening, the kernel, Run All, saving,
+the course's settings), which is the same for every notebook. It runs
+:data:`IN_JUPYTERLAB`, the shortest notebook that draws figures and has checked
+exercises, so that a test run pays for JupyterLab once, not for ten more executions.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ pytestmark = [pytest.mark.notebooks, pytest.mark.book]
 
 PROFILE = "fast"
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
+# The notebook run in JupyterLab (see the module's docstring for why this one).
+IN_JUPYTERLAB = "02_cnn_components"
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
 SETTINGS = ROOT / "jupyter" / "overrides.json5"
 INSTALLED_SETTINGS = (
@@ -163,7 +171,8 @@ def require_course_settings() -> None:
 
 @pytest.fixture(scope="module")
 def course_lab(tmp_path_factory, fashion_mnist):
-    """JupyterLab serving a scratch copy of notebooks/, each notebook set to the fast profile.
+    """JupyterLab serving a scratch copy of notebooks/, :data:`IN_JUPYTERLAB` set to the fast
+    profile.
 
     Skipped, like every test that needs it, where Fashion-MNIST is not available locally
     (the notebooks' kernels would download it).
@@ -174,15 +183,14 @@ def course_lab(tmp_path_factory, fashion_mnist):
     scratch = tmp_path_factory.mktemp("lab")
     root_dir = scratch / "course"
     shutil.copytree(ROOT / "notebooks", root_dir / "notebooks")
-    for name in NAMES:
-        papermill.execute_notebook(
-            str(ROOT / "notebooks" / f"{name}.ipynb"),
-            str(root_dir / "notebooks" / f"{name}.ipynb"),
-            parameters=course.profile_parameters(PROFILE, name),
-            prepare_only=True,
-            kernel_name="python3",
-            progress_bar=False,
-        )
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / f"{IN_JUPYTERLAB}.ipynb"),
+        str(root_dir / "notebooks" / f"{IN_JUPYTERLAB}.ipynb"),
+        parameters=course.profile_parameters(PROFILE, IN_JUPYTERLAB),
+        prepare_only=True,
+        kernel_name="python3",
+        progress_bar=False,
+    )
     lab = Lab(root_dir, scratch, lab_env(scratch), [])
     yield lab
     lab.stop()
@@ -282,9 +290,18 @@ def problems(nb, name: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_jupyterlab(browser, course_lab, name):
+def test_the_sample_is_a_course_notebook_with_figures_and_checks():
+    """:data:`IN_JUPYTERLAB` is still in _toc.yml, draws figures and has checked exercises."""
+    assert IN_JUPYTERLAB in NAMES, f"{IN_JUPYTERLAB} is not in _toc.yml ({NAMES})"
+    nb = nbformat.read(ROOT / "notebooks" / f"{IN_JUPYTERLAB}.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    alt = [c for c in nb.cells if c.metadata.get("mystnb", {}).get("image", {}).get("alt")]
+    assert alt and "check(" in code, f"{IN_JUPYTERLAB} draws no figure or checks no exercise"
+
+
+def test_notebook_runs_in_jupyterlab(browser, course_lab):
     """Open, Run > Run All Cells, Ctrl+S; the saved notebook ran every cell without error."""
+    name = IN_JUPYTERLAB
     path = course_lab.root_dir / "notebooks" / f"{name}.ipynb"
     start = time.monotonic()
     page = open_lab(browser, course_lab, f"lab/workspaces/{name}/tree/notebooks/{name}.ipynb")

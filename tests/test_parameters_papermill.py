@@ -2,9 +2,13 @@
 parameters cell, with a readable ParameterError, before any data is loaded.
 
 The values are written as on papermill's command line (``-p EPOCHS -1``) and turned
-into Python values exactly as ``-p`` does. The kernel runs in the environment of the
-tests' profile (``course.kernel_env("fast")``). Each run takes a few seconds: the
-error comes from the first cells.
+into Python values exactly as ``-p`` does. What every notebook must do is checked in its
+code: the cell right after its parameters cell passes every parameter to
+``check_params``, and each bad value gives the error below. Three runs, each in a kernel
+of the tests' profile (``course.kernel_env("fast")``), show that the error stops a real
+run there: a bad value through papermill's Python API, the same through its command line
+(what a teacher types), and a parameter the notebook does not have. Each takes a few
+seconds: the error comes from the first cells. They are marked ``notebooks``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from conftest import ROOT, course
 pytestmark = pytest.mark.timeout(300)
 
 NOTEBOOKS = ROOT / "notebooks"
+NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()] + ["_template"]
 ERROR_CELL_TAG = "papermill-error-cell-tag"  # papermill's red banner before the failing cell
 
 CASES = [
@@ -90,8 +95,37 @@ def _assert_stopped_at_check_params(output, name: str, value) -> None:
     assert all(c.execution_count for c in ran_before), "the cells before it did run"
 
 
+@pytest.mark.parametrize("notebook", NAMES)
+def test_every_parameter_is_checked_right_after_the_parameters_cell(notebook):
+    """The cell after the parameters cell passes every parameter to ``check_params``: a
+    bad value stops there, and so does a parameter papermill was given that the notebook
+    does not have (``check_params`` refuses any injected name it was not passed)."""
+    source = NOTEBOOKS / f"{notebook}.ipynb"
+    declared = list(papermill.inspect_notebook(str(source)))
+    assert declared, f"{notebook} declares no parameter"
+    for name in declared:
+        _check_preconditions(source, name)
+
+
 @pytest.mark.parametrize("notebook, name, typed", [_param(*case) for case in CASES])
-def test_bad_parameter_stops_at_check_params(notebook, name, typed, tmp_path, monkeypatch):
+def test_a_bad_value_is_refused_naming_it(notebook, name, typed):
+    """Each bad value, as ``-p`` turns it into Python, gives the error the run shows."""
+    from helpers.params import ParameterError, check_params
+
+    _check_preconditions(NOTEBOOKS / f"{notebook}.ipynb", name)
+    value = resolve_cli_value(typed)
+    with pytest.raises(ParameterError) as err:
+        check_params(**{name: value})
+    message = str(err.value)
+    assert f"{name} = {value!r}" in message, "names the parameter and the value received"
+    assert "expected" in message, "says what is expected"
+    assert "Traceback" not in message
+
+
+@pytest.mark.notebooks
+def test_bad_parameter_stops_at_check_params(tmp_path, monkeypatch):
+    """A run with ``-p EPOCHS -1`` stops at the check, before notebook 03 trains anything."""
+    notebook, name, typed = "03_training", "EPOCHS", "-1"
     source = NOTEBOOKS / f"{notebook}.ipynb"
     _check_preconditions(source, name)
     value = resolve_cli_value(typed)
@@ -118,6 +152,7 @@ def test_bad_parameter_stops_at_check_params(notebook, name, typed, tmp_path, mo
     _assert_stopped_at_check_params(output, name, value)
 
 
+@pytest.mark.notebooks
 def test_papermill_command_line(tmp_path, monkeypatch):
     """The command a teacher types: `papermill ... -p SEED five` exits non-zero, readably."""
     notebook = "01_data_preparation"
@@ -136,15 +171,13 @@ def test_papermill_command_line(tmp_path, monkeypatch):
     _assert_stopped_at_check_params(output, "SEED", "five")
 
 
-UNKNOWN = [entry.split("/")[-1] for entry in course.toc_notebooks()] + ["_template"]
-
-
-@pytest.mark.parametrize("notebook", UNKNOWN)
-def test_a_parameter_the_notebook_does_not_have_stops_it(notebook, tmp_path, monkeypatch):
+@pytest.mark.notebooks
+def test_a_parameter_the_notebook_does_not_have_stops_it(tmp_path, monkeypatch):
     """`-p EPOCH 1` (a misspelling) fails at once, naming EPOCH and the real parameters;
     papermill on its own only warns and runs the whole notebook with its defaults."""
     import time
 
+    notebook = "02_cnn_components"
     source = NOTEBOOKS / f"{notebook}.ipynb"
     declared = list(papermill.inspect_notebook(str(source)))
     assert "EPOCH" not in declared

@@ -1,8 +1,11 @@
 """The pipeline fails when something breaks silently.
 
-Each test builds a small copy of the project in a temporary directory (the real
-tools, configuration and book pages, with one tiny notebook), checks that the copy
-passes, then breaks one thing and checks that the same command now fails.
+The tests build a two-page copy of the book in a temporary directory (the real tools
+and configuration, a one-line front page and one tiny notebook), once, and check that
+it passes. Each test then copies that built copy, breaks something and checks that the
+same command now fails, naming what broke. The broken pages share one build: under
+``-W`` every warning fails the build, so each one named in its output would fail it
+alone.
 """
 
 from __future__ import annotations
@@ -21,22 +24,10 @@ pytestmark = pytest.mark.book
 
 TOC = """format: jb-book
 root: book/intro
-parts:
-  - caption: Getting started
-    chapters:
-      - file: book/setup
-  - caption: The course
-    chapters:
-      - file: notebooks/01_tiny
-  - caption: For teachers
-    chapters:
-      - file: book/teachers
-  - caption: Appendix
-    chapters:
-      - file: book/glossary
-      - file: book/speed
-      - file: book/references
+chapters:
+  - file: notebooks/01_tiny
 """
+FRONT_PAGE = "# A tiny course\n\nA copy of the course with one notebook.\n"
 
 
 def tiny_notebook(fail: bool = False, with_outputs: bool = False):
@@ -60,13 +51,25 @@ def tiny_notebook(fail: bool = False, with_outputs: bool = False):
     return nb
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    copy = tmp_path / "course"
+def build(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.course", "book", "--profile", "fast"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=course.kernel_env("fast"),
+    )
+
+
+@pytest.fixture(scope="module")
+def built_copy(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The two-page copy, built once (its notebook executed) for every test here."""
+    copy = tmp_path_factory.mktemp("pipeline") / "course"
     copy.mkdir()
     for item in ("_config.yml", "tools", "book", "pyproject.toml"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, copy / item)
+    (copy / "book" / "intro.md").write_text(FRONT_PAGE)
     (copy / "_toc.yml").write_text(TOC)
     (copy / "notebooks").mkdir()
     (copy / "notebooks" / "profiles.yml").write_text("fast:\n  01_tiny: {}\nfull: {}\n")
@@ -78,25 +81,21 @@ def project(tmp_path: Path) -> Path:
     )
     (copy / "_build" / "npm").parent.mkdir(parents=True)
     (copy / "_build" / "npm").symlink_to(course.ensure_mathjax().parents[2])  # shared MathJax
+    return copy, build(copy)
+
+
+@pytest.fixture
+def project(built_copy, tmp_path: Path) -> Path:
+    """A fresh copy of the built two-page copy, to break (its build cache comes along)."""
+    copy = tmp_path / "course"
+    shutil.copytree(built_copy[0], copy, symlinks=True)
     return copy
 
 
-def build(project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.course", "book", "--profile", "fast"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=course.kernel_env("fast"),
-    )
-
-
-def test_the_copy_builds(project):
-    result = build(project)
+def test_the_copy_builds(built_copy):
+    copy, result = built_copy
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert (
-        project / "_build" / "fast" / "_build" / "html" / "notebooks" / "01_tiny.html"
-    ).is_file()
+    assert (copy / "_build" / "fast" / "_build" / "html" / "notebooks" / "01_tiny.html").is_file()
 
 
 def test_a_cell_that_raises_fails_and_is_named(project):
@@ -106,31 +105,22 @@ def test_a_cell_that_raises_fails_and_is_named(project):
     assert "01_tiny" in result.stderr and "ValueError: a broken cell" in result.stderr
 
 
-def test_a_toc_entry_to_a_missing_file_fails(project):
+def test_broken_pages_fail_and_each_is_named(project):
+    """A toc entry to a missing file, a reference to a page that does not exist and a
+    relative link to a missing file: the build fails and names each of them."""
     toc = project / "_toc.yml"
-    toc.write_text(
-        toc.read_text().replace(
-            "      - file: book/glossary\n",
-            "      - file: book/missing\n      - file: book/glossary\n",
-        )
+    toc.write_text(toc.read_text() + "  - file: book/missing\n")
+    page = project / "book" / "intro.md"
+    page.write_text(
+        page.read_text()
+        + "\n\nSee {doc}`a-page-that-does-not-exist`.\n"
+        + "\n\nRead [the missing chapter](missing-chapter.md).\n"
     )
-    assert build(project).returncode != 0
-
-
-def test_a_warning_in_the_build_fails(project):
-    page = project / "book" / "setup.md"
-    page.write_text(page.read_text() + "\n\nSee {doc}`a-page-that-does-not-exist`.\n")
     result = build(project)
+    output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "a-page-that-does-not-exist" in result.stdout + result.stderr
-
-
-def test_a_broken_relative_link_fails(project):
-    page = project / "book" / "glossary.md"
-    page.write_text(page.read_text() + "\n\nRead [the missing chapter](missing-chapter.md).\n")
-    result = build(project)
-    assert result.returncode != 0
-    assert "missing-chapter" in result.stdout + result.stderr
+    for broken in ("book/missing", "a-page-that-does-not-exist", "missing-chapter"):
+        assert broken in output, f"the build does not name {broken!r}:\n{output[-3000:]}"
 
 
 def test_a_notebook_stored_with_outputs_fails(project):

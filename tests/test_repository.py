@@ -287,7 +287,6 @@ RUN_BY_PATH = re.compile(
 )
 # Commands still shown by path, to convert to `python -m tools.<name>`: the file, and the
 # tool it runs. Remove an entry once its file shows the module form.
-TO_CONVERT = {"_config.yml": "notebook_header", ".github/workflows/links.yml": "course"}
 RUN_AS_MODULE = re.compile(r"-m[ \"',]+tools\.(\w+)")
 
 
@@ -311,8 +310,7 @@ def test_every_tool_command_runs_the_tool_as_a_module():
     for path in _documentation_and_callers():
         for number, line in enumerate(path.read_text().splitlines(), start=1):
             where = f"{path.relative_to(ROOT)}:{number}"
-            pending = TO_CONVERT.get(str(path.relative_to(ROOT)))
-            if RUN_BY_PATH.search(line) and not (pending and f"tools/{pending}.py" in line):
+            if RUN_BY_PATH.search(line):
                 by_path.append(where)
             unknown += [
                 f"{where} (tools.{m})" for m in RUN_AS_MODULE.findall(line) if m not in tools

@@ -40,5 +40,5 @@ def test_test_workflow_runs_the_readme_command():
 
 def test_links_workflow_runs_the_linkcheck_builder():
     runs = "\n".join(steps(workflow("links.yml")))
-    assert "tools/course.py" in runs, "the link check must read the staged book"
+    assert "-m tools.course" in runs, "the link check must read the staged book"
     assert "jupyter-book build" in runs and "--builder linkcheck" in runs

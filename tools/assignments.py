@@ -25,11 +25,13 @@ graded by hand, with their prompts intact.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import posixpath
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -329,11 +331,24 @@ def build(name: str, out: Path = OUT) -> dict:
     work.mkdir(parents=True)
     master_path = work / f"{name}.ipynb"
     nbformat.write(assign_nb, master_path)
-    otter = Path(sys.executable).parent / "otter"
-    cmd = [str(otter), "assign", "--no-run-tests", str(master_path), str(target / "dist")]
-    result = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
-    if result.returncode:
-        raise AssignmentError(f"{name}: otter assign failed:\n{result.stdout}\n{result.stderr}")
+    # `otter assign --no-run-tests`, called in this process: the command would start
+    # Python and import Otter again for each notebook (about 6 s against 0.2 s). Imported
+    # here, not at the top: Otter takes seconds to import, and grading a submission
+    # (tools.grading imports this module) does not need it.
+    from otter.assign import main as otter_assign
+
+    output = io.StringIO()
+    here = os.getcwd()
+    try:
+        os.chdir(work)
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            otter_assign(str(master_path), str(target / "dist"), no_run_tests=True)
+    except Exception as err:  # Otter raises plain exceptions for a malformed master
+        raise AssignmentError(
+            f"{name}: otter assign failed: {err}\n{output.getvalue()[-3000:]}"
+        ) from err
+    finally:
+        os.chdir(here)
     dist = target / "dist"
     shutil.move(dist / "student", target / "student")
     shutil.move(dist / "autograder", target / "autograder")

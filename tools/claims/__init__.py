@@ -77,6 +77,8 @@ class Checker:
 
     def sweep(self, name: str):
         """The shipped seed sweep ``name`` (:func:`helpers.sweeps.load`)."""
+        # Here, not at the top: helpers.sweeps imports Keras (seconds), and every process
+        # that imports tools.course (each test run, each tool) imports this module.
         from helpers import sweeps
 
         return sweeps.load(name)

@@ -1,0 +1,158 @@
+"""How many notebooks does a test run execute? Counted from a log of kernel starts.
+
+    python -m benchmarks.executions arm      # every Jupyter kernel of .venv logs itself
+    make test                                # (or anything else that starts kernels)
+    python -m benchmarks.executions report   # kernels per notebook, whole and partial runs
+    python -m benchmarks.executions disarm
+
+``arm`` puts a start-up hook into the environment's ``site-packages``: every Python
+process started as a Jupyter kernel (papermill, nbval, Otter, JupyterLab, ...) appends
+one line to the log when it starts, and one line per cell it executes (a digest of the
+cell's source). ``report`` matches those digests with the cells of ``notebooks/`` to
+name the notebook each kernel ran, and says whether it ran the whole notebook or a part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import json
+import sysconfig
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+# In /dev/shm: the grader runs each submission with every file system read-only but its
+# scratch folder and /dev, and its kernels must be counted too.
+LOG = Path("/dev/shm/course-kernel-starts.jsonl")
+HOOK = "_course_kernel_log"
+
+# Runs at the start of every Python process of the environment (a .pth line); only
+# kernels log. IPYTHONDIR points the kernel at a start-up script that logs each cell.
+_HOOK_SOURCE = """\
+import json, os, sys, time
+
+def _start(log, ipython_dir):
+    argv = getattr(sys, "orig_argv", sys.argv)
+    if not any("ipykernel" in a for a in argv):
+        return
+    try:
+        parent = open(f"/proc/{os.getppid()}/cmdline", "rb").read().replace(b"\\0", b" ")
+    except OSError:
+        parent = b""
+    line = {"event": "start", "pid": os.getpid(), "time": time.time(), "cwd": os.getcwd(),
+            "parent": parent.decode(errors="replace")[:300]}
+    with open(log, "a") as f:
+        f.write(json.dumps(line) + "\\n")
+    os.environ["IPYTHONDIR"] = ipython_dir
+
+_start(LOG, IPYTHON_DIR)
+"""
+
+_STARTUP_SOURCE = """\
+import hashlib, json, os
+
+def _course_log_cell(result, _log=LOG):
+    source = result.info.raw_cell if result.info is not None else ""
+    line = {"event": "cell", "pid": os.getpid(),
+            "sha": hashlib.sha1(source.strip().encode()).hexdigest()[:12]}
+    with open(_log, "a") as f:
+        f.write(json.dumps(line) + "\\n")
+
+get_ipython().events.register("post_run_cell", _course_log_cell)
+"""
+
+
+def _site_packages(venv: Path) -> Path:
+    python = sysconfig.get_python_version()
+    return venv / "lib" / f"python{python}" / "site-packages"
+
+
+def arm(venv: Path, log: Path) -> None:
+    site = _site_packages(venv)
+    if not site.is_dir():
+        raise SystemExit(f"{site} does not exist: give the environment with --venv")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    ipython_dir = ROOT / "_build" / "bench" / "kernel_log_ipython"
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-course-log.py").write_text(f"LOG = {str(log)!r}\n" + _STARTUP_SOURCE)
+    (site / f"{HOOK}.py").write_text(
+        f"LOG = {str(log)!r}\nIPYTHON_DIR = {str(ipython_dir)!r}\n" + _HOOK_SOURCE
+    )
+    (site / f"{HOOK}.pth").write_text(f"import {HOOK}\n")
+    print(f"armed: kernels of {venv} log to {log}")
+
+
+def disarm(venv: Path) -> None:
+    site = _site_packages(venv)
+    for suffix in (".pth", ".py"):
+        (site / f"{HOOK}{suffix}").unlink(missing_ok=True)
+    print(f"disarmed: {venv}")
+
+
+def _notebook_cells() -> dict[str, tuple[str, int]]:
+    """Digest of each code cell's source -> (notebook, number of code cells)."""
+    owners: dict[str, tuple[str, int]] = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        for cell in cells:
+            sha = hashlib.sha1(cell.source.strip().encode()).hexdigest()[:12]
+            owners.setdefault(sha, (path.stem, len(cells)))
+    return owners
+
+
+def report(log: Path) -> dict:
+    starts: dict[int, dict] = {}
+    cells: dict[int, list[str]] = collections.defaultdict(list)
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        if entry["event"] == "start":
+            starts[entry["pid"]] = entry
+        else:
+            cells[entry["pid"]].append(entry["sha"])
+    owners = _notebook_cells()
+    whole: collections.Counter = collections.Counter()
+    partial: collections.Counter = collections.Counter()
+    for pid in starts:
+        matched = collections.Counter(owners[s][0] for s in cells[pid] if s in owners)
+        if not matched:
+            partial["(no course notebook)"] += 1
+            continue
+        name, hits = matched.most_common(1)[0]
+        total = next(n for sha, (nb, n) in owners.items() if nb == name)
+        (whole if hits >= 0.8 * total else partial)[name] += 1
+    result = {
+        "kernels": len(starts),
+        "whole": dict(sorted(whole.items())),
+        "partial": dict(sorted(partial.items())),
+    }
+    print(f"{len(starts)} kernels started")
+    print(f"{sum(whole.values())} whole notebooks (80% or more of their code cells):")
+    for name, n in sorted(whole.items()):
+        print(f"  {name:32s} {n}")
+    print(f"{sum(partial.values())} partial runs:")
+    for name, n in sorted(partial.items()):
+        print(f"  {name:32s} {n}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=["arm", "disarm", "report"])
+    parser.add_argument("--venv", type=Path, default=ROOT / ".venv")
+    parser.add_argument("--log", type=Path, default=LOG)
+    args = parser.parse_args(argv)
+    if args.action == "arm":
+        arm(args.venv, args.log)
+    elif args.action == "disarm":
+        disarm(args.venv)
+    else:
+        report(args.log)
+
+
+if __name__ == "__main__":
+    main()
