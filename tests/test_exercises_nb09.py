@@ -7,6 +7,7 @@ the temperature by a finer search than the check's.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import nbformat
@@ -197,9 +198,18 @@ def _nll(logits, labels, t):
     return np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(labels)), labels])
 
 
+_FINE: dict[bytes, float] = {}
+
+
 def fine_search(logits, labels):
-    grid = np.geomspace(0.05, 20, 3000)
-    return float(grid[np.argmin([_nll(logits, labels, t) for t in grid])])
+    """The NLL's minimum over 3,000 temperatures (a second apiece), remembered per data set:
+    the check hands every answer copies of the same two made-up sets, and five of the
+    answers below call this search."""
+    key = hashlib.sha256(logits.tobytes() + labels.tobytes()).digest()
+    if key not in _FINE:
+        grid = np.geomspace(0.05, 20, 3000)
+        _FINE[key] = float(grid[np.argmin([_nll(logits, labels, t) for t in grid])])
+    return _FINE[key]
 
 
 def coarse_search(logits, labels):

@@ -146,15 +146,34 @@ def real_sets(fashion_mnist):
     return nb10._data()
 
 
-def test_10_3_solution_is_correct(real_sets):
-    status, message = nb10.judge_small_capstone(small_capstone, *real_sets)
+@pytest.fixture(scope="module")
+def solution_verdict(real_sets):
+    """The check's verdict on the solution: two epochs on 10,000 images, trained once for
+    the two tests below."""
+    return nb10.judge_small_capstone(small_capstone, *real_sets)
+
+
+def test_10_3_solution_is_correct(solution_verdict):
+    status, message = solution_verdict
     assert status == CORRECT, message
     assert f"{small_capstone().count_params():,} parameters" in message
     assert f"with {models.baseline_cnn().count_params():,}." in message
 
 
-def test_10_3_solution_through_check(real_sets):
+def test_10_3_solution_through_check(real_sets, solution_verdict, monkeypatch):
+    """check('10.3', f) hands f itself and the course's images to the judge and reports its
+    verdict (the judge's own training is the test above's, not repeated here)."""
+    given = []
+
+    def judge(build, *sets):
+        given.append((build, sets))
+        return solution_verdict
+
+    monkeypatch.setattr(nb10, "judge_small_capstone", judge)
     feedback("10.3", small_capstone, CORRECT, "validation accuracy")
+    [(build, sets)] = given
+    assert build is small_capstone
+    assert len(sets) == 4 and all(a is b for a, b in zip(sets, real_sets, strict=True))
 
 
 def test_10_3_too_many_parameters(capstone):
@@ -174,13 +193,17 @@ def test_10_3_names_the_missing_ingredients():
 
 
 def test_10_3_not_accurate_enough(real_sets):
-    """The right ingredients, but a learning rate too small to learn in two epochs."""
+    """The right ingredients, but a learning rate too small to learn in two epochs (on 500
+    of the images and 1,000 validation images: at this rate no number of images helps)."""
 
     def too_slow():
         model = small_capstone()
         return models.compile_model(model, learning_rate=1e-6)
 
-    status, message = nb10.judge_small_capstone(too_slow, *real_sets)
+    x, y, x_val, y_val = real_sets
+    status, message = nb10.judge_small_capstone(
+        too_slow, x[:500], y[:500], x_val[:1000], y_val[:1000]
+    )
     assert status == INCORRECT and "85% is needed" in message
 
 

@@ -41,10 +41,22 @@ def test_set_seed_rejects_bad_seeds(seed):
         training.set_seed(seed)
 
 
-def test_train_records_every_epoch(tiny):
+@pytest.fixture(scope="module")
+def two_epochs(tiny):
+    """A baseline trained for two epochs, with validation and an hour's TimeBudget: the
+    model, the result and the budget, for two tests that only read them (one training)."""
     x, y, validation = tiny
+    budget = training.TimeBudget(3600)
     model = models.baseline_cnn()
-    result = training.train(model, x, y, validation, epochs=2, batch_size=64, verbose=0)
+    result = training.train(
+        model, x, y, validation, epochs=2, batch_size=64, verbose=0, callbacks=[budget]
+    )
+    return model, result, budget
+
+
+def test_train_records_every_epoch(tiny, two_epochs):
+    _, _, validation = tiny
+    model, result, _ = two_epochs
     assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(values) == 2 for values in result.history.values())
     assert len(result.epoch_seconds) == 2 and result.seconds == pytest.approx(
@@ -146,13 +158,10 @@ def test_time_budget_does_not_report_a_stop_after_the_last_epoch():
     assert budget.stopped_after is None
 
 
-def test_time_budget_leaves_training_alone_within_budget(tiny):
-    x, y = tiny[0][:256], tiny[1][:256]
-    budget = training.TimeBudget(3600)
-    result = training.train(
-        models.baseline_cnn(), x, y, epochs=2, batch_size=128, verbose=0, callbacks=[budget]
-    )
+def test_time_budget_leaves_training_alone_within_budget(two_epochs):
+    _, result, budget = two_epochs
     assert budget.stopped_after is None and len(result.epoch_seconds) == 2
+    assert len(result.history["loss"]) == 2
 
 
 @pytest.mark.parametrize("seconds", [0, -5, float("nan"), float("inf"), "600", True, None])
