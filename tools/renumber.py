@@ -38,7 +38,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from tools import course
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBERED = re.compile(r"(\d\d)_(\w+)")
@@ -72,23 +72,8 @@ class Plan:
 
 
 def toc_notebooks(root: Path) -> list[str]:
-    """The notebooks of ``_toc.yml`` in book order, by name (``10_capstone``)."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str) and node[key].startswith("notebooks/"):
-                    found.append(node[key].removeprefix("notebooks/").removesuffix(".ipynb"))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    """The notebooks of ``root``'s ``_toc.yml`` in book order, by name (``10_capstone``)."""
+    return [Path(entry).name for entry in course.toc_notebooks(root / "_toc.yml")]
 
 
 def numbering(notebooks: list[str]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
