@@ -4,7 +4,7 @@
 #   make test-quick   the tests that run no notebook, build no book and open no browser
 #   make lab    start JupyterLab in the course's environment
 #   make bench  measure training throughput and whole-course execution time
-#   make sweep  re-run the seed sweeps of notebooks 03, 05-08 and 10 (~2.5 h; SWEEP=<name>: one;
+#   make sweep  re-run the seed sweeps (helpers.sweeps.EXPERIMENTS; ~2.5 h; SWEEP=<name>: one;
 #               SEEDS=0,1: those seeds only, a partial result for make sweep-merge SWEEP=<name>)
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX

@@ -42,7 +42,7 @@ def test_renumber_gives_the_inserted_notebook_its_place(tmp_path):
             "tools/claims/02_omega.py": "# 02_omega's claims\n",
             "README.md": (
                 "| 02 | `notebooks/02_omega.ipynb` | omega |\n| epoch | 02 |\nNB=02\n"
-                "Notebooks 01–02 compare.\n"
+                "Notebooks 01–02 compare.\n`omega_sweep` (02), (02) alone\n"
             ),
             "helpers/results/runs.csv": "notebook,value\n02_omega,02.1\n",
         },
@@ -85,7 +85,7 @@ def test_renumber_gives_the_inserted_notebook_its_place(tmp_path):
     assert read["tools/claims/03_omega.py"] == "# 03_omega's claims\n"
     assert (
         read["README.md"] == "| 03 | `notebooks/03_omega.ipynb` | omega |\n| epoch | 02 |\nNB=03\n"
-        "Notebooks 01–03 compare.\n"
+        "Notebooks 01–03 compare.\n`omega_sweep` (03), (02) alone\n"
     )
     assert read["helpers/results/runs.csv"] == "notebook,value\n03_omega,02.1\n"
     assert renumber.plan(tmp_path).empty, "a second run finds nothing to do"

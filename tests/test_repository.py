@@ -297,6 +297,7 @@ def _documentation_and_callers():
         "Makefile",
         ".ci/run",
         "_config.yml",
+        ".pre-commit-config.yaml",
         ".github/workflows/*.yml",
     ):
         yield from sorted(ROOT.glob(pattern))

@@ -17,8 +17,9 @@ its new number (``10_capstone`` becomes ``11_capstone``):
 - it rewrites, in every text file of the repository, each reference to their old
   numbers: the notebook's name (``10_capstone``), exercise ids (``"10.2"``, ``Exercise
   10.2``, ``answer_10_2``), module names (``nb10``), ``NB=10``, ``python -m
-  tools.grading 10``, the titles (``# 10 · ...``), the README's table (``| 10 |``), and
-  the prose's "notebook 10", "notebooks 05–08 and 10" and "10's".
+  tools.grading 10``, the titles (``# 10 · ...``), the README's table (``| 10 |``), a
+  name in backticks followed by its notebook (``\`capstone_ablation\` (10)``), and the
+  prose's "notebook 10", "notebooks 05–08 and 10" and "10's".
 
 Numbers inside other numbers (``3.10.0``, ``10.0``) and exercise ids that no notebook or
 check defines are left alone, and the measured results (``*.csv``) keep their numbers but
@@ -174,8 +175,10 @@ def _rewriter(names: dict[str, str], numbers: dict[str, str], ids: set[str]):
         "id_": rf"(?<=[A-Za-z0-9]_)(?:{id_underscore})(?![0-9])",
         # notebook 10, notebooks 03, 05-08 and 10, NB=10, tools.grading 10
         "prose": rf"(?:\b[Nn]otebooks? |\bNB=|\btools\.grading )\d\d(?:{sep}\d\d)*(?!\w|\.\d)",
-        # 10's ablation; # 10 · Title; | 10 | `notebooks/10_...` (the README's table)
-        "own": rf"(?<![\w.]){num}(?='s\b)|(?<=# ){num}(?= ·)|(?<=\| ){num}(?= \| `notebooks/)",
+        # 10's ablation; # 10 · Title; | 10 | `notebooks/10_...` (the README's table);
+        # `capstone_ablation` (10), a name in backticks followed by its notebook's number
+        "own": rf"(?<![\w.]){num}(?='s\b)|(?<=# ){num}(?= ·)|(?<=\| ){num}(?= \| `notebooks/)"
+        rf"|(?<=` \(){num}(?=\))",
     }
     data_parts = {"name", "new"}
     pattern = re.compile("|".join(f"(?P<{k}>{v})" for k, v in parts.items()))

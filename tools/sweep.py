@@ -20,7 +20,7 @@ overlap, leave a seed out, or ran another experiment, other settings, another pr
 or other versions.
 
 The variants of an experiment are defined once. Where the experiment's notebook teaches
-them (notebooks 05 to 08), they are its cell tagged ``sweep-variants``: this tool reads
+them, they are its cell tagged ``sweep-variants``: this tool reads
 that cell and runs the statements that build ``VARIANTS`` (with the notebook's default
 parameters and its imports), as the notebook does. Where the notebook does not write them
 (03's single baseline, 10's ablation), :data:`helpers.sweeps.EXPERIMENTS` holds them.
