@@ -18,7 +18,7 @@ its new number (``10_capstone`` becomes ``11_capstone``):
   numbers: the notebook's name (``10_capstone``), exercise ids (``"10.2"``, ``Exercise
   10.2``, ``answer_10_2``), module names (``nb10``), ``NB=10``, ``python -m
   tools.grading 10``, the titles (``# 10 · ...``), the README's table (``| 10 |``), a
-  name in backticks followed by its notebook (``\`capstone_ablation\` (10)``), and the
+  name in backticks followed by its notebook (the README's capstone_ablation (10)), and the
   prose's "notebook 10", "notebooks 05–08 and 10" and "10's".
 
 Numbers inside other numbers (``3.10.0``, ``10.0``) and exercise ids that no notebook or
