@@ -144,3 +144,37 @@ def test_throughput_worker_refuses_a_single_epoch():
     worker = importlib.import_module("benchmarks.throughput")
     with pytest.raises(SystemExit):
         worker.main(["--variant", "plain", "--epochs", "1"])
+
+
+def test_kernel_log_counts_whole_and_partial_runs_by_notebook(tmp_path):
+    """benchmarks.executions on a hand-written log: a kernel is named after the notebook
+    whose cells it ran; 80% of them or more is a whole run; a process id that comes again
+    (each graded submission has a PID namespace of its own) starts a new kernel."""
+    import hashlib
+    import json
+
+    import nbformat
+
+    from benchmarks import executions
+
+    nb = nbformat.read(executions.ROOT / "notebooks" / "02_cnn_components.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+
+    def sha(source):
+        return hashlib.sha1(source.strip().encode()).hexdigest()[:12]
+
+    lines = [{"event": "start", "pid": 3, "parent": "papermill"}]
+    lines += [{"event": "cell", "pid": 3, "sha": sha(s)} for s in code]  # all of 02
+    lines += [{"event": "start", "pid": 3, "parent": "otter run submission/02_cnn.ipynb"}]
+    lines += [{"event": "cell", "pid": 3, "sha": sha(s)} for s in code[:3]]  # stopped early
+    lines += [{"event": "start", "pid": 9, "parent": "course.py book"}]
+    lines += [{"event": "cell", "pid": 9, "sha": sha("total = sum(range(4))")}]
+    lines += [{"event": "start", "pid": 3, "parent": "otter run submission/06_dropout.ipynb"}]
+    log = tmp_path / "kernels.jsonl"
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert executions.report(log) == {
+        "kernels": 4,
+        "whole": {"02_cnn_components": 1},
+        "partial": {"02_cnn_components": 1},
+        "no_course_cells": {"(no course notebook)": 1, "06_dropout": 1},
+    }
