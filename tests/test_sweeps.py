@@ -167,11 +167,11 @@ def test_run_one_records_shifts_and_early_stopping(fashion_mnist):
     dropout = _tiny("dropout")
     dropout = dataclasses.replace(
         dropout,
-        epochs=6,
+        epochs=5,
         variants={"early stopping": dropout.variants["early stopping"]},
     )
     runs, curves = sweeps.run_one(dropout, seed=0, verbose=0)
-    assert runs[0]["epochs_trained"] == len(curves) <= 6
+    assert runs[0]["epochs_trained"] == len(curves) <= 5
     assert "test_accuracy" not in runs[0]  # variants are compared on validation only
 
 
@@ -179,6 +179,7 @@ def test_run_one_records_flipped_and_footwear_accuracy(fashion_mnist):
     augmentation = dataclasses.replace(
         _tiny("augmentation"),
         variants={"flips": _book("augmentation").variants["flips"]},
+        shifts=1,  # what is recorded, not how far: one shift of the 6,000 validation images
     )
     runs, _ = sweeps.run_one(augmentation, seed=0, verbose=0)
     row = runs[0]
@@ -188,7 +189,7 @@ def test_run_one_records_flipped_and_footwear_accuracy(fashion_mnist):
         "val_flipped_footwear_accuracy",
     ):
         assert 0.0 <= row[column] <= 1.0, (column, row[column])
-    assert "val_accuracy_shift_4" in row  # the augmentation experiment records shifts too
+    assert "val_accuracy_shift_1" in row  # the augmentation experiment records shifts too
 
 
 def test_run_one_builds_the_faster_paths_policy_and_stops_half_the_epochs(
@@ -418,11 +419,12 @@ def test_teaching_sweeps_train_in_float32_on_any_processor(flags, fashion_mnist,
         sweep = sweeps.load(name)
         assert sweep.policy == "float32", f"the shipped {name} sweep trained in {sweep.policy}"
         assert sweep.differences(_book(name).variants, **sweep.settings) == []
-    one = dataclasses.replace(
-        _tiny("pooling"), variants={"max": _book("pooling").variants["max"]}, shifts=1
-    )
-    runs, _ = sweeps.run_one(one, seed=0, verbose=0)
-    assert runs[0]["policy"] == "float32"
+    if "avx512_bf16" in flags:  # where the faster path would choose bfloat16
+        one = dataclasses.replace(
+            _tiny("pooling"), variants={"max": _book("pooling").variants["max"]}, shifts=1
+        )
+        runs, _ = sweeps.run_one(one, seed=0, verbose=0)
+        assert runs[0]["policy"] == "float32"
 
 
 # --------------------------------------------------------------------------- one definition
@@ -671,9 +673,15 @@ def test_command_line_checks_every_seed_before_training(capsys, monkeypatch):
 def test_make_passes_seeds_and_merges():
     def dry(*args):
         done = subprocess.run(
-            ["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True
+            ["make", "-n", "--no-print-directory", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        words = done.stdout.splitlines()[-1].split()
+        # the recipe's line (under `make test` a sub-make also prints where it is)
+        line = next(ln for ln in done.stdout.splitlines() if "tools.sweep" in ln)
+        words = line.split()
         return words[words.index("tools.sweep") + 1 :]
 
     assert dry("sweep", "SWEEP=pooling", "SEEDS=0,1") == ["pooling", "--seeds", "0,1"]
