@@ -1,15 +1,23 @@
 """Every notebook in _toc.yml: executed (fast profile), re-executed by nbval, and built
 into the book with its figures.
 
-The tests run in book order: a notebook's execution test first, then its nbval
-test; the book test runs after all notebooks have executed.
+The tests run in book order: every notebook's execution test, then every nbval test;
+the book test runs after all notebooks have executed. A notebook's nbval run starts as
+soon as it has executed, beside the next execution, two at a time (much of a notebook's
+time is one core's: start-up, data preparation, figures); each nbval run reads the models
+the executions saved from a copy of its own, so that a notebook that saves a model while
+another loads it cannot disturb it.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -22,6 +30,9 @@ PROFILE = "fast"
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
 EXECUTED = course.BUILD / "executed" / PROFILE
 _failed: set[str] = set()
+# nbval runs, started as soon as their notebook has executed (two at a time on 2 cores).
+_NBVAL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nbval")
+_reruns: dict[str, Future] = {}
 
 
 def test_toc_lists_every_notebook():
@@ -71,6 +82,25 @@ def test_notebook_executes(name):
         _failed.add(name)
         pytest.fail(str(err), pytrace=False)
     assert (EXECUTED / f"{name}.ipynb").is_file()
+    _reruns[name] = _start_nbval(name)
+
+
+def _start_nbval(name: str) -> Future:
+    """Start nbval on the executed notebook, with a copy of the models saved so far."""
+    env = course.kernel_env(PROFILE)
+    models = Path(tempfile.mkdtemp(prefix=f"nbval-{name}-models-"))
+    saved = Path(env["COURSE_MODELS_DIR"])
+    if saved.is_dir():
+        shutil.copytree(saved, models, dirs_exist_ok=True)
+    env["COURSE_MODELS_DIR"] = str(models)
+    return _NBVAL.submit(_nbval, EXECUTED / f"{name}.ipynb", env, models)
+
+
+def _nbval(path: Path, env: dict, models: Path) -> subprocess.CompletedProcess:
+    try:
+        return _run_nbval(path, env)
+    finally:
+        shutil.rmtree(models, ignore_errors=True)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -79,8 +109,12 @@ def test_notebook_reproduces(name):
     path = EXECUTED / f"{name}.ipynb"
     if name in _failed or not path.is_file():
         pytest.skip(f"{name} did not execute")
-    env = course.kernel_env(PROFILE)
-    result = subprocess.run(
+    result = (_reruns.pop(name, None) or _start_nbval(name)).result()
+    assert result.returncode == 0, f"nbval found differences in {name}:\n{result.stdout[-6000:]}"
+
+
+def _run_nbval(path: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -104,7 +138,6 @@ def test_notebook_reproduces(name):
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, f"nbval found differences in {name}:\n{result.stdout[-6000:]}"
 
 
 def test_fast_settings_fit_a_small_machine():
