@@ -100,15 +100,17 @@ def disarm(venv: Path) -> None:
     print(f"disarmed: {venv}")
 
 
-def _notebook_cells() -> dict[str, tuple[str, int]]:
-    """Digest of each code cell's source -> (notebook, number of code cells)."""
-    owners: dict[str, tuple[str, int]] = {}
+def _notebook_cells() -> tuple[dict[str, set[str]], dict[str, int]]:
+    """Digest of each code cell's source -> the notebooks that have it (the set-up cell
+    is in all of them); and each notebook's number of code cells."""
+    owners: dict[str, set[str]] = collections.defaultdict(set)
+    sizes: dict[str, int] = {}
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        sizes[path.stem] = len(cells)
         for cell in cells:
-            sha = hashlib.sha1(cell.source.strip().encode()).hexdigest()[:12]
-            owners.setdefault(sha, (path.stem, len(cells)))
-    return owners
+            owners[hashlib.sha1(cell.source.strip().encode()).hexdigest()[:12]].add(path.stem)
+    return owners, sizes
 
 
 def report(log: Path) -> dict:
@@ -125,22 +127,25 @@ def report(log: Path) -> dict:
             starts.append(entry)
         elif entry["pid"] in latest:
             cells[latest[entry["pid"]]].append(entry["sha"])
-    owners = _notebook_cells()
+    owners, sizes = _notebook_cells()
     whole: collections.Counter = collections.Counter()
     partial: collections.Counter = collections.Counter()
     unseen: collections.Counter = collections.Counter()
     for kernel in range(len(starts)):
-        matched = collections.Counter(owners[s][0] for s in cells[kernel] if s in owners)
+        matched = collections.Counter(nb for s in cells[kernel] for nb in owners.get(s, ()))
+        named = re.search(r"(\d\d_\w+|_template)\.ipynb", starts[kernel]["parent"])
         if not matched:
             # No course cell: a kernel of another notebook (the pipeline tests' tiny one), or
             # one whose start-up script did not run (the grader's read-only file systems,
             # before the hook copied it), named by its command where it names a notebook.
-            named = re.search(r"(\d\d_\w+|_template)\.ipynb", starts[kernel]["parent"])
             unseen[named[1] if named else "(no course notebook)"] += 1
             continue
-        name, hits = matched.most_common(1)[0]
-        total = next(n for sha, (nb, n) in owners.items() if nb == name)
-        (whole if hits >= 0.8 * total else partial)[name] += 1
+        # The notebook with the most of the kernel's cells; among equals (cells that
+        # several notebooks share), the one its command names.
+        best = max(matched.values())
+        tied = sorted(nb for nb, hits in matched.items() if hits == best)
+        name = named[1] if named and named[1] in tied else tied[0]
+        (whole if best >= 0.8 * sizes[name] else partial)[name] += 1
     result = {
         "kernels": len(starts),
         "whole": dict(sorted(whole.items())),
@@ -156,7 +161,8 @@ def report(log: Path) -> dict:
         print(f"  {name:32s} {n}")
     if unseen:
         print(
-            f"{sum(unseen.values())} kernels that logged no cell, by the notebook they were given:"
+            f"{sum(unseen.values())} kernels whose cells match no course notebook, by the "
+            "notebook named in their command:"
         )
         for name, n in sorted(unseen.items()):
             print(f"  {name:32s} {n}")
