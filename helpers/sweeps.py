@@ -130,7 +130,6 @@ def early_stopping() -> list:
     Watch the validation loss, stop after 3 epochs without improvement, keep the best
     epoch's weights. Notebook 06 writes the same callback and checks that they agree.
     """
-
     return [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     ]
@@ -145,13 +144,11 @@ CAPSTONE_RECIPE = {"train_size": 54_000, "epochs": 18, "batch_size": 256, "learn
 
 def capstone_schedule(train_size: int, batch_size: int, epochs: int, learning_rate: float):
     """Notebook 10's cosine decay: from ``learning_rate`` to zero over every step."""
-
     steps = math.ceil(train_size / batch_size) * epochs
     return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
 
 
 def _ablation_variants():
-
     r = CAPSTONE_RECIPE
 
     def cosine(epochs=r["epochs"]):
@@ -189,7 +186,6 @@ FOOTWEAR = ("Sandal", "Sneaker", "Ankle boot")
 
 def _flip_accuracies(model, x, y) -> dict[str, float]:
     """Validation accuracy on mirrored images, and of the footwear as it is and mirrored."""
-
     footwear = np.isin(y, [data.CLASS_NAMES.index(name) for name in FOOTWEAR])
     as_is = training.predict(model, x).argmax(axis=1) == y
     mirrored = training.predict(model, x[:, :, ::-1]).argmax(axis=1) == y
@@ -256,7 +252,6 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
     settings: the same split (:func:`helpers.data.course_splits`), the same
     :func:`helpers.experiments.run_experiment`.
     """
-
     if experiment.variants is None:
         raise ValueError(
             f"the experiment of {experiment.notebook} has no variants; give them "
@@ -337,7 +332,6 @@ def _settings(experiment: Experiment) -> dict[str, int]:
 
 def _path(experiment: Experiment):
     """The training path (dtype policy) the experiment's models are built in here."""
-
     return precision.choose() if experiment.faster else precision.REFERENCE
 
 
@@ -398,7 +392,6 @@ def _partial_path(name: str, folder: Path) -> Path:
 def _versions() -> dict[str, str | None]:
     """The versions that can change a run's numbers: Python (major.minor), TensorFlow,
     Keras, NumPy."""
-
     found = environment.installed()
     return {
         "Python": ".".join(platform.python_version_tuple()[:2]),
@@ -749,7 +742,6 @@ class Sweep:
         ``epochs``, ...) must equal the sweep's. Returns one line per difference, none
         when the shipped results describe this run.
         """
-
         for key in settings:
             if key not in self.settings:
                 raise ValueError(f"unknown setting {key!r}; expected some of {list(self.settings)}")

@@ -57,9 +57,8 @@ _MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "
 # --------------------------------------------------------------------------- variants
 
 
-def variants_cell(notebook: Path) -> nbformat.NotebookNode:
-    """The one code cell of ``notebook`` tagged :data:`TAG`."""
-    nb = nbformat.read(notebook, as_version=4)
+def variants_cell(nb: nbformat.NotebookNode, notebook: Path) -> nbformat.NotebookNode:
+    """The one code cell of ``nb`` (read from ``notebook``) tagged :data:`TAG`."""
     cells = [c for c in nb.cells if TAG in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1 or cells[0].cell_type != "code":
         raise ValueError(
@@ -143,7 +142,7 @@ def notebook_variants(notebook: str | Path, folder: Path = NOTEBOOKS) -> dict[st
     if path.suffix != ".ipynb":
         path = folder / f"{notebook}.ipynb"
     nb = nbformat.read(path, as_version=4)
-    cell = variants_cell(path)
+    cell = variants_cell(nb, path)
     where = f"{path.name}, cell tagged {TAG!r}"
     tree = _parse(cell.source)
     if tree is None:
