@@ -512,6 +512,7 @@ def course_splits(
     seed: int = 0,
     val_fraction: float = 0.1,
     data_dir: str | os.PathLike | None = None,
+    val_size: int | None = None,
 ) -> Splits:
     """Load Fashion-MNIST and split it as notebook 01 taught (introduced in notebook 03).
 
@@ -520,10 +521,14 @@ def course_splits(
        validation set (:func:`stratified_split`, chosen with ``seed``);
     3. keep ``train_size`` of the remaining images for training, class-balanced
        (:func:`subset`; ``None``: all of them, 54,000 with the default fraction);
-    4. keep ``test_size`` of the 10,000 test images, class-balanced (``None``: all).
+    4. keep ``test_size`` of the 10,000 test images, class-balanced (``None``: all);
+    5. keep ``val_size`` of the validation images, class-balanced, in their order
+       (``None``: all of them, 6,000 with the default fraction).
 
-    The validation set is always the whole held-out split, so that every model of the
-    course is judged on the same images. The one split function of the course.
+    The book uses the whole validation split in every notebook, so that every model of
+    the course is judged on the same images; a smaller ``val_size`` is for quick runs,
+    where judging every epoch on 6,000 images would take longer than the training.
+    The one split function of the course.
 
     Steps 1 and 2 are done once per process for each ``seed`` and ``val_fraction``
     (and set of files): later calls share those arrays instead of holding another
@@ -543,6 +548,9 @@ def course_splits(
     if test_size is not None:
         checks.whole("test_size", test_size, 1, len(y_test), example=f"{len(y_test):,}")
         x_test, y_test = subset(x_test, y_test, int(test_size), seed=seed)
+    if val_size is not None:
+        checks.whole("val_size", val_size, 1, len(y_val), example=f"{len(y_val):,}")
+        x_val, y_val = subset(x_val, y_val, int(val_size), seed=seed)
     return Splits(x_fit, y_fit, x_val, y_val, x_test, y_test)
 
 

@@ -49,6 +49,9 @@ _RULES: dict[str, _Rule] = {
         _INT, 100, 60_000, description="a number of training images from 100 to 60,000"
     ),
     "TEST_SIZE": _Rule(_INT, 100, 10_000, description="a number of test images from 100 to 10,000"),
+    "VAL_SIZE": _Rule(
+        _INT, 100, 6_000, description="a number of validation images from 100 to 6,000 (all)"
+    ),
     "VAL_FRACTION": _Rule(_REAL, 0.01, 0.5, description="a fraction from 0.01 to 0.5, e.g. 0.1"),
     "BATCH_SIZE": _Rule(_INT, 1, 8192, description="a batch size from 1 to 8192, e.g. 128"),
     "LEARNING_RATE": _Rule(

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository layout and the course tool."""
+"""Shared fixtures: the repository layout, the course tool, and the fast profile's
+notebooks, executed in the background from the start of a test run (fast_pass.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from fast_pass import FAST
 
 from tools import course  # the course tool; re-exported: `from conftest import ROOT, course`
 
@@ -99,10 +101,27 @@ def course_tool():
     return course
 
 
+def pytest_collection_finish(session):
+    """Start executing the fast notebooks now if a selected test reads them."""
+    if any("fast_notebooks" in getattr(item, "fixturenames", ()) for item in session.items):
+        FAST.start()
+
+
+def pytest_sessionfinish(session):
+    FAST.stop()
+
+
 @pytest.fixture(scope="session")
-def fast_book() -> Path:
-    """The book built from the fast-profile notebooks (executing only what is out of date)."""
-    course.execute("fast")
+def fast_notebooks():
+    """The fast profile's notebooks, executed in the background (fast_pass.FastPass): a
+    test waits for those it reads with ``executed(name)`` or ``all_executed()``."""
+    return FAST.start()
+
+
+@pytest.fixture(scope="session")
+def fast_book(fast_notebooks) -> Path:
+    """The book built from the fast-profile notebooks."""
+    fast_notebooks.all_executed()
     return course.build_book("fast")
 
 

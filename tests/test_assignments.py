@@ -19,6 +19,7 @@ import ast
 import json
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -118,8 +119,9 @@ def test_points_are_required_and_named(tmp_path):
         assignments.master(nb, "02_cnn_components", "3.11")
 
 
-def grade(name, nb, tmp_path, **kwargs):
-    path = tmp_path / f"{name}-submission.ipynb"
+def grade(name, nb, folder, **kwargs):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-submission.ipynb"
     nbformat.write(nb, path)
     return grading.grade_notebook(name[:2], path, **kwargs)
 
@@ -190,15 +192,90 @@ def test_a_cell_that_needs_an_answer_is_found():
     assert needs_an_answer(nb, {"02.1": "kernel = 1"}) == {}
 
 
-@pytest.mark.notebooks
-def test_solutions_score_full_marks_and_the_blank_zero(built, tmp_path):
+# ----------------------------------------------------------------- graded through Otter
+
+
+def with_cell(nb, code, at=None):
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb.cells.insert(len(nb.cells) if at is None else at, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+def _attack(canary: Path) -> str:
+    """A cell that tries to change the course's files and to write its own score."""
+    return f"""
+import json, os, pathlib, shutil, subprocess
+canary = pathlib.Path({str(canary)!r})
+for attempt in (
+    lambda: canary.write_text("changed"),
+    lambda: canary.unlink(),
+    lambda: os.system(f"rm -f {{canary}}"),
+    lambda: shutil.rmtree(canary.parent),
+    lambda: subprocess.run(["rm", "-rf", {str(ROOT / "tests")!r}]),
+    lambda: pathlib.Path({str(ROOT / "tools" / "grading.py")!r}).write_text(""),
+):
+    try:
+        attempt()
+    except Exception as err:
+        print("blocked:", type(err).__name__)
+fake = {{"tests": [{{"name": "exercise_02_1", "score": 2, "max_score": 2}}]}}
+for out in ("results.json", "../out/results.json"):
+    pathlib.Path(out).write_text(json.dumps(fake))
+"""
+
+
+@pytest.fixture(scope="module")
+def gradings(built, tmp_path_factory):
+    """Every Otter grading of :data:`GRADED` the tests below read, started at once and run
+    two at a time (each is mostly one core's work; the endless loop's only waits out its
+    time-out). Returns the submissions' futures, and what the tests need to judge them."""
     name = GRADED
-    solved = assignments.answered(student(name), assignments.solutions(source(name)))
-    report = grade(name, solved, tmp_path, strict=True)  # strict: no cell may raise
+    folder = tmp_path_factory.mktemp("submissions")
+    solutions = assignments.solutions(source(name))
+    right, wrong = sorted(solutions)[:2]
+    mixed = assignments.answered(
+        student(name), {right: solutions[right], wrong: f'check("{wrong}", "a wrong answer")'}
+    )
+    mixed = with_cell(mixed, "def broken(:\n    pass", at=5)
+    canary = folder / "course" / "tests.py"
+    canary.parent.mkdir()
+    canary.write_text("the course's file\n")
+    canary.chmod(0o644)
+    canary.parent.chmod(0o755)
+    _, why_not = grading._containment(folder)
+    submissions = {
+        # the longest first: the endless loop waits 20 s for its time-out
+        "endless loop": (with_cell(student(name), "while True:\n    pass", at=5), {"timeout": 20}),
+        "solutions": (assignments.answered(student(name), solutions), {"strict": True}),
+        "blank": (student(name), {"strict": True}),
+        "mixed": (mixed, {}),
+        "mixed, strict": (mixed, {"strict": True}),  # strict: no cell may raise
+    }
+    if not why_not:
+        submissions["attack"] = (with_cell(student(name), _attack(canary)), {})
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="otter")
+    futures = {
+        key: pool.submit(grade, name, nb, folder / key.replace(", ", "-").replace(" ", "-"), **kw)
+        for key, (nb, kw) in submissions.items()
+    }
+    pool.shutdown(wait=False)
+    yield {"reports": futures, "right": right, "wrong": wrong, "canary": canary, "why_not": why_not}
+    for future in futures.values():
+        future.result()  # nothing left running after the module
+
+
+def report_of(gradings, key):
+    return gradings["reports"][key].result()
+
+
+@pytest.mark.notebooks
+def test_solutions_score_full_marks_and_the_blank_zero(built, gradings):
+    name = GRADED
+    report = report_of(gradings, "solutions")
     assert report["problems"] == [], report["problems"]
     assert score(report) == report["max"] == built[name]["automatic_points"], grading.render(report)
 
-    blank = grade(name, student(name), tmp_path, strict=True)
+    blank = report_of(gradings, "blank")
     assert blank["problems"] == [] and score(blank) == 0, grading.render(blank)
     # It ran to the end: every check was reached, and said it was not attempted.
     for exercise, entry in blank["questions"].items():
@@ -224,79 +301,39 @@ def record_grading(name, summary, solved, blank):
 
 
 @pytest.mark.notebooks
-def test_one_right_one_wrong_and_a_syntax_error_score_that_question(built, tmp_path):
+def test_one_right_one_wrong_and_a_syntax_error_score_that_question(built, gradings):
     """A submission with one right answer, one wrong one and a cell that does not parse
     scores exactly the right answer's points: the syntax error costs only its own cell."""
-    name = GRADED
-    solutions = assignments.solutions(source(name))
-    right, wrong = sorted(solutions)[:2]
-    nb = assignments.answered(
-        student(name), {right: solutions[right], wrong: f'check("{wrong}", "a wrong answer")'}
-    )
-    nb = with_cell(nb, "def broken(:\n    pass", at=5)
-    report = grade(name, nb, tmp_path)
-    expected = next(q["points"] for q in built[name]["questions"] if q["name"] == right)
+    right, wrong = gradings["right"], gradings["wrong"]
+    report = report_of(gradings, "mixed")
+    expected = next(q["points"] for q in built[GRADED]["questions"] if q["name"] == right)
     assert report["problems"] == [] and score(report) == expected, grading.render(report)
     assert report["questions"][right]["points"] == expected
     assert "Not yet" in report["questions"][wrong]["message"]
     # The course's own tests grade strictly: there, the same error stops the grading.
-    strict = grade(name, nb, tmp_path, strict=True)
+    strict = report_of(gradings, "mixed, strict")
     assert "SyntaxError" in strict["problems"][0], strict["problems"]
 
 
 # ----------------------------------------------------------------- hostile submissions
 
 
-def with_cell(nb, code, at=None):
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    nb.cells.insert(len(nb.cells) if at is None else at, nbformat.v4.new_code_cell(code))
-    return nb
-
-
 @pytest.mark.notebooks
-def test_an_endless_loop_is_stopped_and_scored(built, tmp_path):
-    name = GRADED
-    report = grade(
-        name, with_cell(student(name), "while True:\n    pass", at=5), tmp_path, timeout=20
-    )
+def test_an_endless_loop_is_stopped_and_scored(gradings):
+    report = report_of(gradings, "endless loop")
     assert score(report) == 0
     assert any("did not finish within 20 s" in p for p in report["problems"]), report["problems"]
     assert grading.render(report).splitlines()[-1] == f"score: 0 / {report['max']:g}"
 
 
 @pytest.mark.notebooks
-def test_a_submission_cannot_touch_files_or_its_score(built, tmp_path):
-    _, why_not = grading._containment(tmp_path)
-    if why_not:
-        pytest.skip(f"the grader cannot contain a submission on this machine: {why_not}")
-    name = GRADED
-    protected = tmp_path / "course"
-    protected.mkdir()
-    canary = protected / "tests.py"
-    canary.write_text("the course's file\n")
-    canary.chmod(0o644)
-    protected.chmod(0o755)
-    attack = f"""
-import json, os, pathlib, shutil, subprocess
-canary = pathlib.Path({str(canary)!r})
-for attempt in (
-    lambda: canary.write_text("changed"),
-    lambda: canary.unlink(),
-    lambda: os.system(f"rm -f {{canary}}"),
-    lambda: shutil.rmtree(canary.parent),
-    lambda: subprocess.run(["rm", "-rf", {str(ROOT / "tests")!r}]),
-    lambda: pathlib.Path({str(ROOT / "tools" / "grading.py")!r}).write_text(""),
-):
-    try:
-        attempt()
-    except Exception as err:
-        print("blocked:", type(err).__name__)
-fake = {{"tests": [{{"name": "exercise_02_1", "score": 2, "max_score": 2}}]}}
-for out in ("results.json", "../out/results.json"):
-    pathlib.Path(out).write_text(json.dumps(fake))
-"""
-    report = grade(name, with_cell(student(name), attack), tmp_path)
-    assert canary.read_text() == "the course's file\n"
+def test_a_submission_cannot_touch_files_or_its_score(gradings):
+    if gradings["why_not"]:
+        pytest.skip(
+            f"the grader cannot contain a submission on this machine: {gradings['why_not']}"
+        )
+    report = report_of(gradings, "attack")
+    assert gradings["canary"].read_text() == "the course's file\n"
     assert (ROOT / "tests" / "test_assignments.py").is_file()
     assert (ROOT / "tools" / "grading.py").stat().st_size > 0
     assert report["problems"] == [] and score(report) == 0, grading.render(report)

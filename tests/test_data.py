@@ -615,6 +615,26 @@ def test_course_splits_sizes_keep_balanced_subsets_and_the_whole_validation_set(
     assert set(source_rows(small.x_test, test_images)) <= set(range(SPLIT_TEST))
 
 
+def test_course_splits_val_size_keeps_a_balanced_part_of_the_validation_set(split_set):
+    """A quick run's smaller validation set: images of the whole one, every class in equal
+    part, in the whole one's order; the whole one when val_size is its size."""
+    directory, train_images, _ = split_set
+    full = data.course_splits(seed=0, data_dir=directory)
+    held_out = full.sizes()["validation"]
+    small = data.course_splits(seed=0, data_dir=directory, val_size=held_out // 2)
+    assert small.sizes() == {**full.sizes(), "validation": held_out // 2}
+    classes = len(data.CLASS_NAMES)
+    assert per_class(small.y_val) == [held_out // 2 // classes] * classes
+    rows, whole = source_rows(small.x_val, train_images), source_rows(full.x_val, train_images)
+    assert set(rows) < set(whole)
+    assert list(rows) == [r for r in whole if r in set(rows)], "the order of the whole set"
+    np.testing.assert_array_equal(small.x_train, full.x_train)
+    same = data.course_splits(seed=0, data_dir=directory, val_size=held_out)
+    np.testing.assert_array_equal(same.x_val, full.x_val)
+    with pytest.raises(ValueError, match=f"val_size.*{held_out + 1}"):
+        data.course_splits(seed=0, data_dir=directory, val_size=held_out + 1)
+
+
 def test_course_splits_are_seeded(split_set):
     directory, train_images, _ = split_set
     first = data.course_splits(train_size=50, seed=4, data_dir=directory)

@@ -142,7 +142,7 @@ EXERCISES = [
         "07_batch_normalization",
         {"BATCH_SIZE": 8},
         _small_batches_shown,
-        smaller={"TRAIN_SIZE": 2000, "EPOCHS": 1, "TEST_SIZE": 1000},
+        smaller={"TRAIN_SIZE": 2000, "EPOCHS": 1, "TEST_SIZE": 1000, "VAL_SIZE": 1000},
         why="exercise 07.5",
     ),
 ]

@@ -1,23 +1,13 @@
 """Every notebook in _toc.yml: executed (fast profile), re-executed by nbval, and built
 into the book with its figures.
 
-The tests run in book order: every notebook's execution test, then every nbval test;
-the book test runs after all notebooks have executed. A notebook's nbval run starts as
-soon as it has executed, beside the next execution, two at a time (much of a notebook's
-time is one core's: start-up, data preparation, figures); each nbval run reads the models
-the executions saved from a copy of its own, so that a notebook that saves a model while
-another loads it cannot disturb it.
+The executions and nbval's re-executions run in the background from the start of the
+test run (tests/fast_pass.py); the tests here wait for them and judge them.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -29,10 +19,6 @@ pytestmark = pytest.mark.notebooks
 PROFILE = "fast"
 NAMES = [entry.split("/")[-1] for entry in course.toc_notebooks()]
 EXECUTED = course.BUILD / "executed" / PROFILE
-_failed: set[str] = set()
-# nbval runs, started as soon as their notebook has executed (two at a time on 2 cores).
-_NBVAL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nbval")
-_reruns: dict[str, Future] = {}
 
 
 def test_toc_lists_every_notebook():
@@ -74,78 +60,39 @@ def test_fast_settings_live_in_the_notebooks():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_executes(name):
+def test_notebook_executes(name, fast_notebooks):
     """papermill runs the notebook top to bottom; a failure names the cell and error."""
     try:
-        course.execute(PROFILE, [name])
+        path = fast_notebooks.executed(name)
     except course.NotebookFailed as err:
-        _failed.add(name)
         pytest.fail(str(err), pytrace=False)
-    assert (EXECUTED / f"{name}.ipynb").is_file()
-    _reruns[name] = _start_nbval(name)
-
-
-def _start_nbval(name: str) -> Future:
-    """Start nbval on the executed notebook, with a copy of the models saved so far."""
-    env = course.kernel_env(PROFILE)
-    models = Path(tempfile.mkdtemp(prefix=f"nbval-{name}-models-"))
-    saved = Path(env["COURSE_MODELS_DIR"])
-    if saved.is_dir():
-        shutil.copytree(saved, models, dirs_exist_ok=True)
-    env["COURSE_MODELS_DIR"] = str(models)
-    return _NBVAL.submit(_nbval, EXECUTED / f"{name}.ipynb", env, models)
-
-
-def _nbval(path: Path, env: dict, models: Path) -> subprocess.CompletedProcess:
-    try:
-        return _run_nbval(path, env)
-    finally:
-        shutil.rmtree(models, ignore_errors=True)
+    assert path.is_file()
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_reproduces(name):
+def test_notebook_reproduces(name, fast_notebooks):
     """nbval re-executes the executed notebook and compares every output."""
-    path = EXECUTED / f"{name}.ipynb"
-    if name in _failed or not path.is_file():
+    result = fast_notebooks.reproduced(name)
+    if result is None:
         pytest.skip(f"{name} did not execute")
-    result = (_reruns.pop(name, None) or _start_nbval(name)).result()
     assert result.returncode == 0, f"nbval found differences in {name}:\n{result.stdout[-6000:]}"
 
 
-def _run_nbval(path: Path, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval",
-            "--nbval-current-env",
-            "--nbval-cell-timeout=300",
-            "--nbval-sanitize-with",
-            str(ROOT / "tests" / "nbval_sanitize.cfg"),
-            "-o",
-            "addopts=",
-            "--rootdir",
-            str(EXECUTED),
-            str(path),
-        ],
-        cwd=EXECUTED,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+def _wait_for_every_notebook(fast_notebooks) -> None:
+    """Wait until every execution has ended (their failures are test_notebook_executes')."""
+    try:
+        fast_notebooks.all_executed()
+    except course.NotebookFailed:
+        pass
 
 
-def test_fast_settings_fit_a_small_machine():
+def test_fast_settings_fit_a_small_machine(fast_notebooks):
     """With the fast settings every notebook's kernel stays under the 2 GB at which
     Binder restarts a kernel, as the cost label of a notebook that needs more with
     its full settings tells the reader (course.cost_label)."""
     import json
 
+    _wait_for_every_notebook(fast_notebooks)
     record = EXECUTED / "timings.json"
     if not record.is_file():
         pytest.skip("no notebook executed")
@@ -168,8 +115,9 @@ def _image_outputs(nb) -> int:
     )
 
 
-def test_figures_have_alt_text():
+def test_figures_have_alt_text(fast_notebooks):
     """Every code cell that draws a figure says what it shows (mystnb.image.alt)."""
+    _wait_for_every_notebook(fast_notebooks)
     missing = []
     for name in NAMES:
         path = EXECUTED / f"{name}.ipynb"
@@ -185,8 +133,9 @@ def test_figures_have_alt_text():
     assert not missing, "figures without alt text:\n  " + "\n  ".join(missing)
 
 
-def test_book_builds_with_every_notebook_and_its_figures():
+def test_book_builds_with_every_notebook_and_its_figures(fast_notebooks):
     """jupyter-book -W -n --keep-going succeeds; each notebook page shows its figures."""
+    _wait_for_every_notebook(fast_notebooks)
     missing = [n for n in NAMES if not (EXECUTED / f"{n}.ipynb").is_file()]
     if missing:
         pytest.skip(f"not executed: {missing}")

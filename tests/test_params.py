@@ -20,6 +20,7 @@ RANGES = {
     "EPOCHS": (5, 1, 500, "epochs"),
     "TRAIN_SIZE": (10_000, 100, 60_000, "training images"),
     "TEST_SIZE": (2_000, 100, 10_000, "test images"),
+    "VAL_SIZE": (1_000, 100, 6_000, "validation images"),
     "VAL_FRACTION": (0.1, 0.01, 0.5, "fraction"),
     "BATCH_SIZE": (128, 1, 8192, "batch size"),
     "LEARNING_RATE": (1e-3, 1e-6, 1.0, "learning rate"),
@@ -30,7 +31,7 @@ RANGES = {
     "MAX_SHIFT": (2, 0, 14, "shift"),
     "TIME_BUDGET_S": (60, 1, 3600, "seconds"),
 }
-INTEGER = {"SEED", "EPOCHS", "TRAIN_SIZE", "TEST_SIZE", "BATCH_SIZE"} | {
+INTEGER = {"SEED", "EPOCHS", "TRAIN_SIZE", "TEST_SIZE", "VAL_SIZE", "BATCH_SIZE"} | {
     "IMAGE_INDEX",
     "FILTER_INDEX",
     "CLASS_INDEX",

@@ -18,9 +18,10 @@ PROFILE = "fast"
 
 
 @pytest.fixture(scope="module")
-def built():
-    """The fast PDF, built once (executing the notebooks that are out of date first)."""
+def built(fast_notebooks):
+    """The fast PDF, built once from the executed fast notebooks."""
     try:
+        fast_notebooks.all_executed()
         path = pdf.build_pdf(PROFILE)
     except (course.NotebookFailed, pdf.PdfFailed) as err:
         pytest.fail(str(err), pytrace=False)

@@ -30,9 +30,8 @@ def metrics(path) -> list[str]:
 @pytest.mark.skipif(
     not (ROOT / "notebooks" / f"{NOTEBOOK}.ipynb").is_file(), reason=f"no {NOTEBOOK}"
 )
-def test_a_different_seed_gives_different_metrics(tmp_path):
-    course.execute("fast", [NOTEBOOK])  # SEED = 0, reused when up to date
-    seed0 = metrics(course.BUILD / "executed" / "fast" / f"{NOTEBOOK}.ipynb")
+def test_a_different_seed_gives_different_metrics(tmp_path, fast_notebooks):
+    seed0 = metrics(fast_notebooks.executed(NOTEBOOK))  # SEED = 0
     assert seed0, f"{NOTEBOOK} printed no metrics"
     params = {**course.profile_parameters("fast", NOTEBOOK), "SEED": 1}
     env = course.kernel_env("fast")

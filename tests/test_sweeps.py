@@ -76,6 +76,9 @@ def test_shipped_sweep_used_the_notebooks_own_defaults(name):
     assert set(expected) == set(experiment.tied), f"{experiment.notebook} lacks {experiment.tied}"
     if "TEST_SIZE" in defaults:
         expected["test_size"] = int(defaults["TEST_SIZE"])
+    if "VAL_SIZE" in defaults:  # every sweep judges on the whole validation split
+        whole = 6_000  # data.course_splits holds out 10% of the 60,000 training images
+        assert int(defaults["VAL_SIZE"]) == whole, f"{experiment.notebook}: VAL_SIZE is not all"
     assert {k: settings[k] for k in expected} == expected, (
         f"{experiment.notebook}'s defaults differ from the shipped sweep {name!r}; "
         "run `make sweep` again"

@@ -19,6 +19,8 @@ true. For each environment it
    (`course.with_solutions`), with papermill and the kernel of that environment, from a
    copy of the notebooks outside the repository; an inserted first cell checks that
    `helpers` is imported from the environment's site-packages, not from the repository;
+   the two environments run side by side, each its notebooks in book order (notebook
+   04 reads the model 03 saved in the same environment);
 3. counts a notebook as failed if a cell raises, a solution does not pass its check, or
    Keras warns that training stopped early (its results would be wrong);
 4. writes `report.json` (with every warning the notebooks printed) and prints the
@@ -40,6 +42,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -451,8 +454,12 @@ def main(argv: list[str] | None = None) -> int:
         for env in envs:
             (refresh if args.reuse else setup)(workdir, env, wheel)
         if not args.setup_only:
-            for env in envs:
-                results[env] = run_notebooks(workdir, env, args.notebook)
+            # Side by side: one kernel alone leaves much of the second core idle.
+            with ThreadPoolExecutor(max_workers=len(envs)) as pool:
+                running = {
+                    env: pool.submit(run_notebooks, workdir, env, args.notebook) for env in envs
+                }
+                results = {env: future.result() for env, future in running.items()}
     except CompatFailed as err:
         print(f"\nCompatibility run failed: {err}", file=sys.stderr)
         return 1

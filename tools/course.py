@@ -1,6 +1,7 @@
 """Execute the course notebooks and build the book.
 
     python -m tools.course execute --profile fast   # the tests' profile
+    python -m tools.course execute --profile fast --jobs 2   # two notebooks side by side
     python -m tools.course book                     # full profile, then the HTML book
 
 Notebooks are executed by papermill into ``_build/executed/<profile>/``. A notebook
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -32,6 +34,11 @@ import yaml
 from helpers.claims import RECORD_ENV
 from helpers.claims import load as load_record
 from tools import claims
+
+try:  # timings.json is locked against another process executing notebooks beside this one
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -185,19 +192,22 @@ def _describe_failure(name: str, err: Exception) -> str:
 
 
 class PeakRSS(threading.Thread):
-    """Records the largest resident memory of any child process (the notebook's kernel)."""
+    """Records the largest resident memory of one notebook's kernel (the processes whose
+    ids ``pids`` receives when the kernel starts, and their children)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pids: list[int]) -> None:
         super().__init__(daemon=True)
+        self.pids = pids
         self.peak = 0
         self.done = threading.Event()
 
     def run(self) -> None:
-        me = psutil.Process()
         while not self.done.wait(0.25):
-            for child in me.children(recursive=True):
+            for pid in list(self.pids):
                 try:
-                    self.peak = max(self.peak, child.memory_info().rss)
+                    kernel = psutil.Process(pid)
+                    for process in [kernel, *kernel.children(recursive=True)]:
+                        self.peak = max(self.peak, process.memory_info().rss)
                 except psutil.Error:
                     pass
 
@@ -208,108 +218,182 @@ class PeakRSS(threading.Thread):
         return self.peak / 2**20
 
 
-def execute(profile: str, names: list[str] | None = None, force: bool = False) -> dict[str, float]:
+def _kernel_manager(env: dict[str, str], pids: list[int]) -> type:
+    """A kernel manager that starts its kernel with ``env``, not with this process's
+    environment (which notebooks executing side by side share), and puts the kernel's
+    process id into ``pids``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw["env"] = dict(env)
+            await super().start_kernel(**kw)
+            pids.append(self.provisioner.pid)
+
+    return KernelManager
+
+
+def run_after(names: list[str]) -> dict[str, list[str]]:
+    """For each notebook of ``names``, the notebooks among them it must run after.
+
+    A notebook that loads the baseline (``saving.baseline_model``) runs after the one
+    that saves it (``saving.baseline_path()``): it would otherwise train its own.
+    """
+    code = {}
+    for name in names:
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        code[name] = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    savers = [n for n in names if "saving.baseline_path()" in code[n]]
+    return {
+        name: [s for s in savers if s != name] if "saving.baseline_model(" in code[name] else []
+        for name in names
+    }
+
+
+def execution_order(names: list[str]) -> list[str]:
+    """``names`` in the order to start them: book order, except that a notebook that
+    must run after others (:func:`run_after`) waits until all that need not have started,
+    so that two notebooks executing side by side rarely wait for each other."""
+    after = run_after(names)
+    return [n for n in names if not after[n]] + [n for n in names if after[n]]
+
+
+def execute(
+    profile: str, names: list[str] | None = None, force: bool = False, jobs: int = 1
+) -> dict[str, float]:
     """Execute notebooks under a profile; return the seconds each took (0 when reused).
 
     Each notebook runs with its solutions (:func:`with_solutions`), and every solution
-    must pass its exercise's check.
+    must pass its check. ``jobs`` notebooks execute side by side (in the order of
+    :func:`execution_order`, each after those it needs): only for the fast profile,
+    whose checked claims do not depend on the time a cell takes.
     """
-    out_dir = BUILD / "executed" / profile
-    out_dir.mkdir(parents=True, exist_ok=True)
-    env = kernel_env(profile)
-    os.environ.update({k: env[k] for k in ("TF_CPP_MIN_LOG_LEVEL", "COURSE_MODELS_DIR")})
-    if "FASHION_MNIST_DIR" in env:
-        os.environ["FASHION_MNIST_DIR"] = env["FASHION_MNIST_DIR"]
-    deps = _dependency_digest()
+    if jobs > 1 and profile != "fast":
+        raise ValueError(
+            f"jobs is {jobs} with profile {profile!r}; notebooks execute side by side only "
+            "with the fast profile (the full one measures times, and the capstone trains "
+            "for a time budget): use jobs=1"
+        )
+    selected = [
+        Path(entry).name for entry in toc_notebooks() if not names or Path(entry).name in names
+    ]
     timings: dict[str, float] = {}
-    failures = []
-    for entry in toc_notebooks():
-        name = Path(entry).name
-        if names and name not in names:
-            continue
-        source = ROOT / f"{entry}.ipynb"
-        target = out_dir / f"{name}.ipynb"
-        stamp = out_dir / f"{name}.stamp"
-        recorded = record_path(profile, name)
-        params = profile_parameters(profile, name)
-        fingerprint = _fingerprint(source, params, deps)
-        if not force and _current(out_dir, name, fingerprint):
-            print(f"[{profile}] {name}: up to date", flush=True)
-            timings[name] = 0.0
-            failures += _check_claims(profile, name)
-            continue
-        stamp.unlink(missing_ok=True)
-        recorded.unlink(missing_ok=True)
-        declared = list(papermill.inspect_notebook(str(source)))
-        unknown = sorted(set(params) - set(declared))
-        if unknown:  # papermill itself would only warn, and run with the defaults
-            failures.append(
-                f"{name}: has no parameter {', '.join(unknown)}; its parameters are "
-                f"{', '.join(declared)} ({PROFILES_FILE.name})"
-            )
-            print(f"[{profile}] {failures[-1]}", flush=True)
-            continue
-        print(f"[{profile}] {name}: executing with {params}", flush=True)
-        prepared = out_dir / f"{name}.with-solutions.ipynb"
-        nbformat.write(with_solutions(nbformat.read(source, as_version=4)), prepared)
-        start = time.perf_counter()
-        memory = PeakRSS()
-        memory.start()
-        os.environ[RECORD_ENV] = str(recorded)
-        try:
-            papermill.execute_notebook(
-                str(prepared),
-                str(target),
-                parameters=params,
-                cwd=str(source.parent),
-                kernel_name="python3",
-                progress_bar=False,
-                execution_timeout=CELL_TIMEOUT_S[profile],
-                # What C++ libraries write straight to the process's stderr (TensorFlow's
-                # start-up lines, which TF_CPP_MIN_LOG_LEVEL does not silence) stays out
-                # of the notebooks. ipykernel already skips it under pytest, so the book
-                # and the tests get the same outputs.
-                extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-            )
-        except Exception as err:  # papermill wraps every cell error
-            memory.stop()
-            failures.append(_describe_failure(name, err))
-            print(f"[{profile}] {failures[-1]}", flush=True)
-            continue
-        finally:
-            prepared.unlink(missing_ok=True)
-            os.environ.pop(RECORD_ENV, None)
-        timings[name] = time.perf_counter() - start
-        peak_mb = memory.stop()
-        wrong = check_solutions(nbformat.read(target, as_version=4))
-        if wrong:
-            failures.append(f"{name}: " + "; ".join(wrong))
-            print(f"[{profile}] {failures[-1]}", flush=True)
-            continue
-        if not recorded.is_file():
-            recorded.write_text("{}")  # a notebook whose text states no number
-        stamp.write_text(fingerprint)
-        failures += _check_claims(profile, name)
-        _record(
-            out_dir,
-            name,
-            {
-                "seconds": timings[name],
-                "peak_rss_mb": peak_mb,
-                "params": params,
-                "date": time.strftime("%Y-%m-%d %H:%M"),
-                "machine": machine(),
-            },
-        )
-        print(
-            f"[{profile}] {name}: done in {timings[name]:.0f} s, kernel peak {peak_mb:.0f} MiB",
-            flush=True,
-        )
+    failures: list[str] = []
+    if jobs <= 1:
+        for name in selected:
+            seconds, failed = execute_one(profile, name, force)
+            timings[name] = seconds
+            failures += failed
+    else:
+        after = run_after(selected)
+        futures: dict[str, Future] = {}
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="execute") as pool:
+            for name in execution_order(selected):
+                needs = [futures[n] for n in after[name]]
+                futures[name] = pool.submit(_execute_after, needs, profile, name, force)
+        for name in selected:
+            timings[name], failed = futures[name].result()
+            failures += failed
     if failures:
         raise NotebookFailed(
             "Notebook execution, or the checks of its text, failed:\n  " + "\n  ".join(failures)
         )
     return timings
+
+
+def _execute_after(needs: list[Future], profile: str, name: str, force: bool):
+    for future in needs:
+        future.exception()  # wait; a failure is reported for that notebook
+    return execute_one(profile, name, force)
+
+
+_RECORDS = threading.Lock()  # timings.json, written by notebooks executing side by side
+
+
+def execute_one(profile: str, name: str, force: bool = False) -> tuple[float, list[str]]:
+    """Execute notebook ``name`` under ``profile`` unless it is up to date, and check the
+    claims of its text; return the seconds it took (0 when reused) and what failed.
+
+    Safe to call from several threads at once for different notebooks.
+    """
+    out_dir = BUILD / "executed" / profile
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = ROOT / "notebooks" / f"{name}.ipynb"
+    target = out_dir / f"{name}.ipynb"
+    stamp = out_dir / f"{name}.stamp"
+    recorded = record_path(profile, name)
+    params = profile_parameters(profile, name)
+    fingerprint = _fingerprint(source, params, _dependency_digest())
+    if not force and _current(out_dir, name, fingerprint):
+        print(f"[{profile}] {name}: up to date", flush=True)
+        return 0.0, _check_claims(profile, name)
+    stamp.unlink(missing_ok=True)
+    recorded.unlink(missing_ok=True)
+    declared = list(papermill.inspect_notebook(str(source)))
+    unknown = sorted(set(params) - set(declared))
+    if unknown:  # papermill itself would only warn, and run with the defaults
+        failure = (
+            f"{name}: has no parameter {', '.join(unknown)}; its parameters are "
+            f"{', '.join(declared)} ({PROFILES_FILE.name})"
+        )
+        print(f"[{profile}] {failure}", flush=True)
+        return 0.0, [failure]
+    print(f"[{profile}] {name}: executing with {params}", flush=True)
+    prepared = out_dir / f"{name}.with-solutions.ipynb"
+    nbformat.write(with_solutions(nbformat.read(source, as_version=4)), prepared)
+    start = time.perf_counter()
+    pids: list[int] = []
+    memory = PeakRSS(pids)
+    memory.start()
+    try:
+        papermill.execute_notebook(
+            str(prepared),
+            str(target),
+            parameters=params,
+            cwd=str(source.parent),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=CELL_TIMEOUT_S[profile],
+            # What C++ libraries write straight to the process's stderr (TensorFlow's
+            # start-up lines, which TF_CPP_MIN_LOG_LEVEL does not silence) stays out
+            # of the notebooks. ipykernel already skips it under pytest, so the book
+            # and the tests get the same outputs.
+            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+            kernel_manager_class=_kernel_manager(
+                {**kernel_env(profile), RECORD_ENV: str(recorded)}, pids
+            ),
+        )
+    except Exception as err:  # papermill wraps every cell error
+        memory.stop()
+        failure = _describe_failure(name, err)
+        print(f"[{profile}] {failure}", flush=True)
+        return 0.0, [failure]
+    finally:
+        prepared.unlink(missing_ok=True)
+    seconds = time.perf_counter() - start
+    peak_mb = memory.stop()
+    wrong = check_solutions(nbformat.read(target, as_version=4))
+    if wrong:
+        failure = f"{name}: " + "; ".join(wrong)
+        print(f"[{profile}] {failure}", flush=True)
+        return seconds, [failure]
+    if not recorded.is_file():
+        recorded.write_text("{}")  # a notebook whose text states no number
+    stamp.write_text(fingerprint)
+    failures = _check_claims(profile, name)
+    _record(
+        out_dir,
+        name,
+        {
+            "seconds": seconds,
+            "peak_rss_mb": peak_mb,
+            "params": params,
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": machine(),
+        },
+    )
+    print(f"[{profile}] {name}: done in {seconds:.0f} s, kernel peak {peak_mb:.0f} MiB", flush=True)
+    return seconds, failures
 
 
 def _current(out_dir: Path, name: str, fingerprint: str) -> bool:
@@ -322,14 +406,6 @@ def _current(out_dir: Path, name: str, fingerprint: str) -> bool:
         and stamp.is_file()
         and stamp.read_text() == fingerprint
     )
-
-
-def up_to_date(profile: str, name: str) -> bool:
-    """Whether :func:`execute` would only re-check notebook ``name``'s claims under
-    ``profile``, without running it."""
-    source = ROOT / "notebooks" / f"{name}.ipynb"
-    fingerprint = _fingerprint(source, profile_parameters(profile, name), _dependency_digest())
-    return _current(BUILD / "executed" / profile, name, fingerprint)
 
 
 def record_path(profile: str, name: str) -> Path:
@@ -359,9 +435,12 @@ def _check_claims(profile: str, name: str) -> list[str]:
 def _record(out_dir: Path, name: str, entry: dict) -> None:
     """Keep the time and peak memory of each notebook's last execution (read by make bench)."""
     path = out_dir / "timings.json"
-    timings = json.loads(path.read_text()) if path.is_file() else {}
-    timings[name] = entry
-    path.write_text(json.dumps(timings, indent=2, sort_keys=True))
+    with _RECORDS, open(out_dir / "timings.lock", "w") as lock:
+        if fcntl is not None:  # notebooks executed by separate processes side by side
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        timings = json.loads(path.read_text()) if path.is_file() else {}
+        timings[name] = entry
+        path.write_text(json.dumps(timings, indent=2, sort_keys=True))
 
 
 def machine() -> str:
@@ -546,11 +625,14 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(command)
         p.add_argument("--profile", choices=sorted(PATH_OUTPUT), default="full")
         p.add_argument("--force", action="store_true", help="re-execute even if up to date")
+        p.add_argument(
+            "--jobs", type=int, default=1, help="notebooks executed side by side (fast profile)"
+        )
         p.add_argument("notebooks", nargs="*", help="only these notebooks (names without .ipynb)")
     args = parser.parse_args(argv)
     try:
-        execute(args.profile, args.notebooks, args.force)
-    except NotebookFailed as err:
+        execute(args.profile, args.notebooks, args.force, args.jobs)
+    except (NotebookFailed, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
     if args.command == "book":
