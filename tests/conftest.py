@@ -101,6 +101,15 @@ def course_tool():
     return course
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that wait for the background's notebooks run last, in their order, so
+    that every other test runs while the notebooks execute."""
+    waits = [item for item in items if "fast_notebooks" in getattr(item, "fixturenames", ())]
+    if waits:
+        waiting = set(waits)
+        items[:] = [item for item in items if item not in waiting] + waits
+
+
 def pytest_collection_finish(session):
     """Start executing the fast notebooks now if a selected test reads them."""
     if any("fast_notebooks" in getattr(item, "fixturenames", ()) for item in session.items):
