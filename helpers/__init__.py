@@ -16,6 +16,8 @@ in small modules by concern, each function naming the notebook that introduces i
 - ``helpers.training``: seeded, timed training and evaluation
 - ``helpers.calibration``: how far to trust the probabilities (ECE, temperature scaling)
 - ``helpers.saving``: save trained models with a record of how they were trained
+- ``helpers.comparisons``: the course's one rule for calling a difference between two
+  variants clear, seed by seed
 - ``helpers.viz``: every plot of the course
 - ``helpers.experiments``: controlled experiments over model variants, and the
   measurements shipped with the course

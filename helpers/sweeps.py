@@ -35,7 +35,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from helpers import checks, data, environment, experiments, models, precision, training
+from helpers import checks, comparisons, data, environment, experiments, models, precision, training
 
 __all__ = [
     "CURVE_COLUMNS",
@@ -690,28 +690,16 @@ class Sweep:
         return table.round(4)
 
     def compare(self, a: str, b: str, metric: str = "val_accuracy") -> dict:
-        """Compare variant ``a`` with ``b`` seed by seed.
+        """Compare variant ``a`` with ``b`` seed by seed, by the course's rule
+        (:func:`helpers.comparisons.paired`, introduced in notebook 05).
 
-        Returns the mean of ``a - b``, its lowest and highest value over the seeds,
-        and a verdict: ``"higher"`` when ``a``'s lowest value is above ``b``'s highest
-        (the two ranges over the seeds do not overlap), ``"lower"`` in the opposite
-        case, and ``"no clear difference"`` otherwise. The notebooks state a
-        difference only when the verdict is not ``"no clear difference"``.
+        Returns the mean of the per-seed differences ``a - b``, their lowest and highest
+        value, the 95% interval of the mean, in how many seeds ``a`` is higher, and the
+        verdict: ``"higher"``, ``"lower"`` or ``"no clear difference"``. The notebooks
+        state a difference only when the verdict is not ``"no clear difference"``.
         """
         va, vb = self.values(a, metric), self.values(b, metric)
-        difference = va - vb
-        if va.min() > vb.max():
-            verdict = "higher"
-        elif va.max() < vb.min():
-            verdict = "lower"
-        else:
-            verdict = "no clear difference"
-        return {
-            "mean difference": float(difference.mean()),
-            "lowest difference": float(difference.min()),
-            "highest difference": float(difference.max()),
-            "verdict": verdict,
-        }
+        return comparisons.paired(va, vb, names=(a, b)).as_dict()
 
     def band(self, metric: str = "val_accuracy", variant: str | None = None) -> pd.DataFrame:
         """Per epoch: the mean, lowest and highest value of a curve over the seeds.

@@ -880,6 +880,51 @@ def plot_seed_band(
     return fig
 
 
+def plot_paired_differences(sweep, pairs, metric: str = "val_accuracy", title: str | None = None):
+    """Per-seed differences between pairs of variants, and the course's verdict on each.
+
+    Introduced in notebook 05. One row per pair ``(a, b)`` of ``sweep``'s variants: a
+    point per seed at ``a - b`` in points of ``metric`` (seed *k* of both variants
+    shares the split, the initial weights and the batches), the black bar the 95%
+    interval of the mean difference (none with fewer than
+    :data:`helpers.comparisons.MIN_SEEDS` seeds), the grey band the differences too
+    small to state (:data:`helpers.comparisons.SMALLEST_DIFFERENCE`). A pair is
+    *clear* when its bar lies outside the band and away from zero
+    (:func:`helpers.comparisons.paired`); the verdict is written beside it. Returns the
+    Figure.
+    """
+    from helpers import comparisons
+
+    _check_sweep(sweep)
+    pairs = [tuple(pair) for pair in pairs]
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"each pair is (a, b); received {pair!r}")
+        checks.names(list(pair), sweep.variants, "pairs")
+    smallest = 100 * comparisons.SMALLEST_DIFFERENCE
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(pairs) + 1.6))
+    ax.axvspan(-smallest, smallest, color="0.85", zorder=0, label="too small to state")
+    ax.axvline(0, color="0.4", linewidth=1)
+    for row, (a, b) in enumerate(pairs):
+        c = comparisons.paired(sweep.values(a, metric), sweep.values(b, metric), names=(a, b))
+        ax.scatter(100 * c.differences, [row] * c.seeds, color=f"C{row % 10}", alpha=0.8, s=36)
+        low, high = c.interval
+        if not np.isnan(low):
+            ax.plot([100 * low, 100 * high], [row, row], color="black", linewidth=2.5)
+        ax.annotate(
+            c.verdict, (1.01, row), xycoords=("axes fraction", "data"), va="center", fontsize=9
+        )
+    ax.set_yticks(range(len(pairs)), [f"{a} − {b}" for a, b in pairs])
+    ax.invert_yaxis()
+    name = metric.replace("val_", "validation ").replace("_", " ")
+    ax.set_xlabel(f"difference in {name} (points), one point per seed")
+    ax.set_title(title or f"{name}: per-seed differences, and the 95% interval of their mean")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def plot_seed_spread(
     sweep,
     metric: str = "val_accuracy",
@@ -891,9 +936,9 @@ def plot_seed_spread(
 
     Introduced in notebook 05. Each point is one seed of ``sweep`` (a
     :class:`helpers.sweeps.Sweep`), the vertical bar their mean; ``live`` maps some of
-    the variants to this notebook's own result, drawn as a black cross. Two variants
-    whose rows of points overlap are not told apart by this experiment. Returns the
-    Figure.
+    the variants to this notebook's own result, drawn as a black cross. Overlapping
+    rows do not mean that two variants cannot be told apart: compare them seed by seed
+    (:func:`plot_paired_differences`). Returns the Figure.
     """
     _check_sweep(sweep)
     names = (

@@ -333,17 +333,23 @@ def test_summary_and_describe():
 @pytest.mark.parametrize(
     "a, b, verdict",
     [
-        ([0.90, 0.91, 0.92], [0.80, 0.85, 0.89], "higher"),
-        ([0.80, 0.85, 0.89], [0.90, 0.91, 0.92], "lower"),
-        # a beats b for every seed, but the ranges overlap: not stated as a difference
-        ([0.90, 0.91, 0.92], [0.895, 0.905, 0.915], "no clear difference"),
+        # a beats b by half a point in every seed: clear, though the ranges overlap
+        ([0.90, 0.91, 0.92], [0.895, 0.905, 0.915], "higher"),
+        ([0.895, 0.905, 0.915], [0.90, 0.91, 0.92], "lower"),
+        # ahead in every seed, but too unevenly for three seeds (the interval reaches zero)
+        ([0.90, 0.91, 0.92], [0.80, 0.85, 0.89], "no clear difference"),
+        # steady but a tenth of a point: too small to state
+        ([0.90, 0.91, 0.92], [0.899, 0.909, 0.919], "no clear difference"),
+        # two seeds are never enough
+        ([0.95, 0.96], [0.90, 0.91], "no clear difference"),
     ],
 )
-def test_compare_states_a_difference_only_beyond_the_spread(a, b, verdict):
+def test_compare_uses_the_paired_rule(a, b, verdict):
     result = _sweep({"a": a, "b": b}).compare("a", "b")
     assert result["verdict"] == verdict
     assert result["mean difference"] == pytest.approx(np.mean(a) - np.mean(b))
     assert result["lowest difference"] <= result["mean difference"] <= result["highest difference"]
+    assert result["seeds"] == len(a)
 
 
 def test_band_per_epoch():

@@ -390,3 +390,23 @@ def test_plot_accuracy_vs_shift():
 def test_plot_accuracy_vs_shift_rejects_bad_input(table):
     with pytest.raises(ValueError, match="expected the non-empty DataFrame"):
         viz.plot_accuracy_vs_shift(table)
+
+
+def test_paired_differences_draw_each_seed_at_a_minus_b_and_the_verdict():
+    from helpers import sweeps
+
+    sweep = sweeps.load("pooling")
+    pairs = [("none", "max"), ("average", "max")]
+    fig = viz.plot_paired_differences(sweep, pairs)
+    ax = fig.axes[0]
+    points = [c for c in ax.collections if c.get_offsets().shape[0] == len(sweep.seeds)]
+    assert len(points) == len(pairs)
+    for (a, b), dots in zip(pairs, points, strict=True):
+        expected = 100 * (sweep.values(a) - sweep.values(b))
+        np.testing.assert_allclose(sorted(dots.get_offsets()[:, 0]), sorted(expected))
+    verdicts = [t.get_text() for t in ax.texts]
+    assert verdicts == [sweep.compare(a, b)["verdict"] for a, b in pairs]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["none − max", "average − max"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="pairs"):
+        viz.plot_paired_differences(sweep, [("max", "no such variant")])

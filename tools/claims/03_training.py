@@ -44,6 +44,14 @@ def check(c):
             h["val_loss"][-1] < h["val_loss"][-2],
             val_loss=h["val_loss"],
         )
+        accuracies = [c["untrained_accuracy"], *h["val_accuracy"]]
+        gains = [accuracies[i + 1] - accuracies[i] for i in range(len(accuracies) - 1)]
+        c.claim(
+            "the first epoch brings by far the largest gain in validation accuracy; each "
+            "later one adds a point or two at most",
+            gains[0] > 5 * max(gains[1:]) and max(gains[1:]) <= 0.02,
+            gains=gains,
+        )
         c.claim(
             "the validation accuracy passes 90%",
             h["val_accuracy"][-1] > 0.90,

@@ -103,11 +103,15 @@ def _ablation(c):
     ablation = c.sweep("capstone_ablation")
     parts = [v for v in ablation.variants if v != "capstone"]
     c.claim("the five ablations are the ones the text lists", set(parts) == ABLATIONS, parts=parts)
-    verdicts = {v: ablation.compare(v, "capstone")["verdict"] for v in parts}
+    against = {v: ablation.compare(v, "capstone") for v in parts}
     c.claim(
-        "each of the five ablations ends below the recipe on both seeds",
-        set(verdicts.values()) == {"lower"},
-        verdicts=verdicts,
+        "each of the five ablations ends below the recipe on both seeds, and with two seeds "
+        "the course's rule calls none of these differences clear",
+        len(ablation.seeds) == 2
+        and all(
+            a["higher in"] == 0 and a["verdict"] == "no clear difference" for a in against.values()
+        ),
+        comparisons=against,
     )
     differences = {v: ablation.compare(v, "capstone")["mean difference"] for v in parts}
     c.claim(
@@ -122,7 +126,7 @@ def _ablation(c):
     )
     c.claim(
         "without dropout the generalization gap is larger than the recipe's on every seed",
-        ablation.compare("without dropout", "capstone", "gap")["verdict"] == "higher",
+        ablation.compare("without dropout", "capstone", "gap")["higher in"] == len(ablation.seeds),
         comparison=ablation.compare("without dropout", "capstone", "gap"),
     )
     train = ablation.values("capstone", "train_accuracy").mean()
