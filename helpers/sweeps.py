@@ -100,6 +100,8 @@ class Experiment:
     08). ``seeds`` are the seeds the sweep runs; ``tied`` names the settings that are the
     notebook's own parameter defaults (notebook 10 trains its final model on all
     60,000 images, but its ablation, like its search, on the 54,000 of the split).
+    ``val_size`` judges on that many validation images (the course's tests, which run
+    tiny sweeps); ``None``, the book's sweeps, on the whole validation split.
     ``faster`` builds the models with the Keras dtype policy of the course's faster path
     on the machine that runs the sweep (:func:`helpers.precision.choose`:
     ``mixed_bfloat16`` where the processor computes in bfloat16, ``float32`` elsewhere),
@@ -122,6 +124,7 @@ class Experiment:
     seeds: tuple[int, ...] = SEEDS
     tied: tuple[str, ...] = ("train_size", "epochs", "batch_size")
     faster: bool = False
+    val_size: int | None = None
 
 
 def early_stopping() -> list:
@@ -257,7 +260,9 @@ def run_one(experiment: Experiment, seed: int, verbose: int = 1):
             f"the experiment of {experiment.notebook} has no variants; give them "
             "(dataclasses.replace(experiment, variants=...)) or use tools.sweep.experiment"
         )
-    splits = data.course_splits(experiment.train_size, experiment.test_size, seed=seed)
+    splits = data.course_splits(
+        experiment.train_size, experiment.test_size, seed=seed, val_size=experiment.val_size
+    )
     path = _path(experiment)
     policy = path.policy
     with precision.scope(path):

@@ -101,19 +101,35 @@ def course_tool():
     return course
 
 
+# Fixtures whose tests wait for work done in the background (tests/fast_pass.py).
+BACKGROUND_FIXTURES = ("fast_notebooks", "background")
+
+
+def _waits(item) -> bool:
+    return any(name in getattr(item, "fixturenames", ()) for name in BACKGROUND_FIXTURES)
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """The tests that wait for the background's notebooks run last, in their order, so
-    that every other test runs while the notebooks execute."""
-    waits = [item for item in items if "fast_notebooks" in getattr(item, "fixturenames", ())]
+    """The tests that wait for the background's work run last, in their order, so that
+    every other test runs while it is done."""
+    waits = [item for item in items if _waits(item)]
     if waits:
         waiting = set(waits)
         items[:] = [item for item in items if item not in waiting] + waits
 
 
 def pytest_collection_finish(session):
-    """Start executing the fast notebooks now if a selected test reads them."""
+    """Start the background's work for the selected tests: the fast notebooks if a test
+    reads them, then what each test module queues (``start_in_background(items, FAST)``)."""
     if any("fast_notebooks" in getattr(item, "fixturenames", ()) for item in session.items):
         FAST.start()
+    modules = {}
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "start_in_background"):
+            modules.setdefault(module, []).append(item)
+    for module, items in modules.items():
+        module.start_in_background(items, FAST)
 
 
 def pytest_sessionfinish(session):
@@ -125,6 +141,12 @@ def fast_notebooks():
     """The fast profile's notebooks, executed in the background (fast_pass.FastPass): a
     test waits for those it reads with ``executed(name)`` or ``all_executed()``."""
     return FAST.start()
+
+
+@pytest.fixture(scope="session")
+def background():
+    """The background's workers, for a long run a test waits for (``submit(key, fn, ...)``)."""
+    return FAST
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ models saved so far, so that a notebook that saves a model while another loads i
 cannot disturb it.
 
 A test waits only for what it reads: :meth:`FastPass.executed`, :meth:`FastPass.reproduced`,
-:meth:`FastPass.all_executed`.
+:meth:`FastPass.all_executed`. Other long runs that need no executed notebook (the
+"change X and run" exercises) are queued in the same workers with :meth:`FastPass.submit`.
 """
 
 from __future__ import annotations
@@ -37,18 +38,32 @@ class FastPass:
         self._pool: ThreadPoolExecutor | None = None
         self._executions: dict[str, Future] = {}
         self._reruns: dict[str, Future] = {}
+        self._jobs: dict[str, Future] = {}
         self.names = [Path(entry).name for entry in course.toc_notebooks()]
         self.executed_dir = course.BUILD / "executed" / PROFILE
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="background")
+        return self._pool
+
+    def submit(self, key: str, fn, *args) -> Future:
+        """Run ``fn(*args)`` in the same workers, after the work queued before it; the
+        same ``key`` again returns the first call's future."""
+        with self._lock:
+            if key not in self._jobs:
+                self._jobs[key] = self._workers().submit(fn, *args)
+            return self._jobs[key]
 
     def start(self) -> FastPass:
         """Start every notebook's execution (once; later calls only return the pass)."""
         with self._lock:
-            if self._pool is not None:
+            if self._executions:
                 return self
             # The environment as it is now, before any test patches it.
             self._env = course.kernel_env(PROFILE)
             self._models = Path(self._env["COURSE_MODELS_DIR"])
-            self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fast")
+            self._workers()
             after = course.run_after(self.names)
             for name in course.execution_order(self.names):
                 needs = [self._executions[n] for n in after[name]]

@@ -141,7 +141,9 @@ def test_a_run_in_another_precision_is_not_a_sample_of_the_sweep(capsys):
 
 
 def _tiny(name: str) -> sweeps.Experiment:
-    return dataclasses.replace(_book(name), train_size=300, test_size=200, epochs=2, batch_size=64)
+    return dataclasses.replace(
+        _book(name), train_size=300, test_size=200, epochs=2, batch_size=64, val_size=500
+    )
 
 
 def test_run_writes_files_that_a_second_run_reproduces(tmp_path, monkeypatch, fashion_mnist):
@@ -182,7 +184,7 @@ def test_run_one_records_flipped_and_footwear_accuracy(fashion_mnist):
     augmentation = dataclasses.replace(
         _tiny("augmentation"),
         variants={"flips": _book("augmentation").variants["flips"]},
-        shifts=1,  # what is recorded, not how far: one shift of the 6,000 validation images
+        shifts=1,  # what is recorded, not how far: one shift of the validation images
     )
     runs, _ = sweeps.run_one(augmentation, seed=0, verbose=0)
     row = runs[0]
@@ -216,6 +218,7 @@ def test_run_one_builds_the_faster_paths_policy_and_stops_half_the_epochs(
         test_size=200,
         epochs=sweeps.CAPSTONE_RECIPE["epochs"],
         batch_size=64,
+        val_size=500,
     )
     seen = []
     monkeypatch.setattr(
