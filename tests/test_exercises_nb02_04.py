@@ -189,10 +189,11 @@ def test_02_4_doubled_scores(answer, status, hint):
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (1688, CORRECT, "one of 16 images"),
-        (1687, INCORRECT, "last, smaller batch"),
-        (1687.5, INCORRECT, "round up"),
+        (844, CORRECT, "one of 48 images"),
+        (843, INCORRECT, "last, smaller batch"),
+        (843.75, INCORRECT, "round up"),
         (54_000, INCORRECT, "number of images"),
+        (1688, INCORRECT, "batches of 32"),
         (422, INCORRECT, "batch size of 128"),
         (100, INCORRECT, "round up"),
     ],
@@ -307,13 +308,16 @@ def test_03_3_rejects_a_model_with_the_wrong_input_or_output():
 
 @pytest.fixture(scope="module")
 def kernels_04_1(baseline):
-    """conv2's kernel shape as the notebook reads it, and the typical wrong answers."""
-    k, _, c_in, f = right = models.conv_kernels(baseline, "conv2").shape
+    """The kernel shape of a Conv2D(128, 3) after pool2, from the shapes the notebook prints,
+    and the typical wrong answers."""
+    k, _, _, c_in = conv2 = models.conv_kernels(baseline, "conv2").shape
+    f = 128
+    right = (k, k, c_in, f)
     return {
         "right": right,
         "right_list": list(right),
         "c_in": c_in,
-        "conv1": models.conv_kernels(baseline, "conv1").shape,
+        "conv2": conv2,
         "filters_first": (f, k, k, c_in),
         "no_filters_axis": (k, k, c_in),
         "channels_first": (f, c_in, k, k),
@@ -324,9 +328,9 @@ def kernels_04_1(baseline):
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        ("right", CORRECT, "each of the {c_in} input channels"),
+        ("right", CORRECT, "each of the {c_in} maps of pool2"),
         ("right_list", CORRECT, ""),
-        ("conv1", INCORRECT, "conv1's shape"),
+        ("conv2", INCORRECT, "conv2's shape, printed above"),
         ("filters_first", INCORRECT, "filters last"),
         ("no_filters_axis", INCORRECT, "filters axis"),
         ("channels_first", INCORRECT, "(height, width, input channels, filters)"),
@@ -334,26 +338,28 @@ def kernels_04_1(baseline):
         (32, INCORRECT, "Expected a shape"),
     ],
 )
-def test_04_1_conv2_kernel_shape(kernels_04_1, answer, status, hint):
+def test_04_1_a_third_convolutions_kernel_shape(kernels_04_1, answer, status, hint):
     computed("04.1", kernels_04_1, answer, status, hint)
 
 
 @pytest.fixture(scope="module")
 def maps_04_2(baseline):
-    """The sizes of conv1's and pool1's real outputs for one image, as the notebook gets them."""
-    maps = models.layer_outputs(baseline, np.zeros((28, 28, 1), np.float32), ["conv1", "pool1"])
+    """conv1's output size with 'same' padding (a real layer built so), and the typical
+    wrong answers, next to the real output as the notebook gets it."""
+    maps = models.layer_outputs(baseline, np.zeros((28, 28, 1), np.float32), ["conv1"])
     _, h, w, c = maps["conv1"].shape
+    conv1 = baseline.get_layer("conv1")
+    same = keras.layers.Conv2D(conv1.filters, conv1.kernel_size, padding="same")
+    same_size = int(np.prod(same(np.zeros((1, 28, 28, 1), np.float32)).shape[1:]))
     in_h, in_w, _ = baseline.input_shape[1:]
     return {
-        "right": maps["conv1"][0].size,
-        "h": h,
-        "w": w,
+        "right": same_size,
+        "h": in_h,
+        "w": in_w,
         "c": c,
-        "same_padding": in_h * in_w * c,
-        "after_pooling": maps["pool1"][0].size,
-        "one_map": h * w,
-        "parameters": baseline.get_layer("conv1").count_params(),
-        "pixels": in_h * in_w,
+        "valid_padding": maps["conv1"][0].size,
+        "one_map": in_h * in_w,
+        "parameters": conv1.count_params(),
     }
 
 
@@ -361,14 +367,13 @@ def maps_04_2(baseline):
     ("answer", "status", "hint"),
     [
         ("right", CORRECT, "{h} × {w} × {c}"),
-        ("same_padding", INCORRECT, "'same' padding"),
-        ("after_pooling", INCORRECT, "after pooling"),
+        ("valid_padding", INCORRECT, "'valid' padding"),
         ("one_map", INCORRECT, "one feature map"),
-        ("parameters", INCORRECT, "parameters"),
-        ("pixels", INCORRECT, "one {h} × {w} map per filter"),
+        ("parameters", INCORRECT, "padding does not change it"),
+        (1000, INCORRECT, "keeps the input's {h} × {w} size"),
     ],
 )
-def test_04_2_conv1_output_values(maps_04_2, answer, status, hint):
+def test_04_2_conv1_output_values_with_same_padding(maps_04_2, answer, status, hint):
     computed("04.2", maps_04_2, answer, status, hint)
 
 

@@ -51,6 +51,16 @@ def test_08_1_typical_mistakes(answer, hint):
     expect("08.1", answer, INCORRECT, hint)
 
 
+@pytest.mark.parametrize(
+    "answer", [(16, 28, 28, 1), (("a", 1), (0.0, 1.0)), ((28, 28, 1), (0.0, 1.0)), "?"]
+)
+def test_08_1_no_hint_gives_the_answer_away(answer):
+    feedback = check("08.1", answer)
+    assert feedback.status == INCORRECT
+    advice = feedback.message.split("; got ")[0]  # what follows echoes the answer received
+    assert "(0.0, 1.0)" not in advice and "16, 28, 28" not in advice, feedback
+
+
 # --------------------------------------------------------------------------- 08.2
 
 

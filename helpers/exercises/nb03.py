@@ -25,15 +25,17 @@ MIN_ACCURACY = 0.85
 def steps_per_epoch(answer):
     return number(
         answer,
-        1688,
+        844,
         hints={
-            1687: "54,000 / 32 = 1,687.5: the last, smaller batch of 16 images is a step too.",
-            1687.5: "A step processes a whole batch; the last batch is simply smaller, so round up.",
-            54_000: "That is the number of images; a step processes a batch of 32 of them.",
-            422: "422 steps is the answer for a batch size of 128; this question uses 32.",
+            843: "54,000 / 64 = 843.75: the last, smaller batch of 48 images is a step too.",
+            843.75: "A step processes a whole batch; the last batch is simply smaller, so round up.",
+            54_000: "That is the number of images; a step processes a batch of 64 of them.",
+            1688: "1,688 steps is the answer for batches of 32 (printed under Training); this "
+            "question uses 64.",
+            422: "422 steps is the answer for a batch size of 128; this question uses 64.",
             "default": "Divide the number of training images by the batch size and round up.",
         },
-        why="ceil(54,000 / 32) = 1,688: 1,687 full batches and one of 16 images.",
+        why="ceil(54,000 / 64) = 844: 843 full batches and one of 48 images.",
     )
 
 

@@ -7,8 +7,6 @@ shapes and layer settings.
 
 from __future__ import annotations
 
-import math
-
 from helpers.exercises import exercise, layer_shape, number, reference_model, shape
 
 
@@ -16,52 +14,57 @@ def _baseline():
     return reference_model("baseline_cnn")
 
 
+#: The filters of the third convolution exercise 04.1 asks about (a block after pool2).
+NEW_FILTERS = 128
+
+
 @exercise("04.1")
-def conv2_kernel_shape(answer):
+def conv3_kernel_shape(answer):
     model = _baseline()
-    expected = tuple(int(v) for v in model.get_layer("conv2").kernel.shape)
-    conv1 = tuple(int(v) for v in model.get_layer("conv1").kernel.shape)
-    kh, kw, c_in, f = expected
+    conv2 = tuple(int(v) for v in model.get_layer("conv2").kernel.shape)
+    kh, kw, _, c_in = conv2  # the new layer reads pool2's maps: conv2's filters
+    f = NEW_FILTERS
+    expected = (kh, kw, c_in, f)
     return shape(
         answer,
         expected,
         hints={
-            conv1: f"That is conv1's shape. conv2 reads the {c_in} feature maps of pool1, "
-            f"so it has a kernel for each of {c_in} input channels.",
+            conv2: f"That is conv2's shape, printed above. The new layer reads the {c_in} "
+            f"maps of pool2, so it has a kernel for each of {c_in} input channels, and "
+            f"{f} filters.",
             (f, kh, kw, c_in): "Keras puts the filters last: (height, width, input channels, "
             "filters).",
             (kh, kw, c_in): "Add the filters axis: (height, width, input channels, filters).",
             (f, c_in, kh, kw): "Keras stores kernels as (height, width, input channels, filters).",
-            "default": "The shape is (kernel height, kernel width, input channels, filters).",
+            "default": "The shape is (kernel height, kernel width, input channels, filters); "
+            "the input channels are the maps the layer reads.",
         },
-        why=f"{f} filters, each with a {kh} × {kw} kernel for each of the {c_in} input channels.",
+        why=f"{f} filters, each with a {kh} × {kw} kernel for each of the {c_in} maps of pool2.",
     )
 
 
 @exercise("04.2")
-def conv1_output_values(answer):
+def conv1_same_padding_values(answer):
     model = _baseline()
     h, w, c = layer_shape(model, "conv1")
     in_h, in_w, _ = (int(v) for v in model.input_shape[1:])
-    pooled = layer_shape(model, "pool1")
-    values = h * w * c
+    values = in_h * in_w * c  # 'same' padding keeps the input's height and width
     pixels = in_h * in_w
-    pooled_text = " × ".join(str(v) for v in pooled)
     return number(
         answer,
         values,
         hints={
-            in_h * in_w * c: f"{in_h} × {in_w} × {c} would need 'same' padding; the baseline's "
-            f"convolutions are valid, so the maps are {h} × {w}.",
-            math.prod(pooled): f"{pooled_text} is after pooling; the question asks about "
-            "conv1's own output.",
-            h * w: f"{h} × {w} is one feature map; conv1 has {c} filters, one map each.",
+            h * w * c: f"{h} × {w} × {c} is conv1's output as built, with 'valid' padding (the "
+            f"table above); 'same' padding keeps the {in_h} × {in_w} size.",
+            pixels: f"{in_h} × {in_w} is one feature map; conv1 has {c} filters, one map each.",
             model.get_layer("conv1").count_params(): f"{model.get_layer('conv1').count_params()} "
-            "is conv1's number of parameters, not the size of its output.",
-            "default": f"conv1 outputs one {h} × {w} map per filter, and it has {c} filters.",
+            "is conv1's number of parameters, and padding does not change it; the question asks "
+            "about the size of its output.",
+            "default": f"With 'same' padding each of conv1's {c} maps keeps the input's "
+            f"{in_h} × {in_w} size.",
         },
-        why=f"{h} × {w} × {c} = {values:,} numbers, {values / pixels:.1f} times as many as the "
-        f"{pixels} input pixels.",
+        why=f"{in_h} × {in_w} × {c} = {values:,} numbers, {values / pixels:.0f} times the "
+        f"{pixels} input pixels, and {values - h * w * c:,} more than with 'valid' padding.",
     )
 
 

@@ -31,13 +31,13 @@ def zoom_shape_and_range(answer):
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return INCORRECT, (
             "Expected a pair (shape, (lowest value, highest value)), e.g. "
-            f"((16, 28, 28, 1), (0.0, 1.0)); got {answer!r}."
+            f"((8, 32, 32, 3), (-1.0, 1.0)), the form only; got {answer!r}."
         )
     shape, value_range = _as_shape(answer[0]), answer[1]
     if shape is None:
         return (
             INCORRECT,
-            f"The shape is a tuple of whole numbers, e.g. (16, 28, 28, 1); got {answer[0]!r}.",
+            f"The shape is a tuple of whole numbers, e.g. (8, 32, 32, 3); got {answer[0]!r}.",
         )
     try:
         low, high = (float(v) for v in value_range)

@@ -79,8 +79,8 @@ def check(c):
             per_class=per_class,
         )
         c.claim(
-            "Shirt is the least accurate class",
-            min(per_class, key=per_class.get) == "Shirt",
+            "on the validation set, Shirt is among the three least accurate classes",
+            "Shirt" in sorted(per_class, key=per_class.get)[:3],
             per_class=per_class,
         )
         matrix = c["matrix"]
