@@ -65,7 +65,7 @@ class FastPass:
             self._models = Path(self._env["COURSE_MODELS_DIR"])
             self._workers()
             after = course.run_after(self.names)
-            for name in course.execution_order(self.names):
+            for name in course.execution_order(after):
                 needs = [self._executions[n] for n in after[name]]
                 self._executions[name] = self._pool.submit(self._execute, needs, name)
         return self

@@ -250,12 +250,12 @@ def run_after(names: list[str]) -> dict[str, list[str]]:
     }
 
 
-def execution_order(names: list[str]) -> list[str]:
-    """``names`` in the order to start them: book order, except that a notebook that
-    must run after others (:func:`run_after`) waits until all that need not have started,
-    so that two notebooks executing side by side rarely wait for each other."""
-    after = run_after(names)
-    return [n for n in names if not after[n]] + [n for n in names if after[n]]
+def execution_order(after: dict[str, list[str]]) -> list[str]:
+    """The notebooks of ``after`` (:func:`run_after`'s map, in book order) in the order to
+    start them: book order, except that a notebook that must run after others waits until
+    all that need not have started, so that two notebooks executing side by side rarely
+    wait for each other."""
+    return [n for n in after if not after[n]] + [n for n in after if after[n]]
 
 
 def execute(
@@ -277,20 +277,21 @@ def execute(
     selected = [
         Path(entry).name for entry in toc_notebooks() if not names or Path(entry).name in names
     ]
+    deps = _dependency_digest()
     timings: dict[str, float] = {}
     failures: list[str] = []
     if jobs <= 1:
         for name in selected:
-            seconds, failed = execute_one(profile, name, force)
+            seconds, failed = execute_one(profile, name, force, deps)
             timings[name] = seconds
             failures += failed
     else:
         after = run_after(selected)
         futures: dict[str, Future] = {}
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="execute") as pool:
-            for name in execution_order(selected):
+            for name in execution_order(after):
                 needs = [futures[n] for n in after[name]]
-                futures[name] = pool.submit(_execute_after, needs, profile, name, force)
+                futures[name] = pool.submit(_execute_after, needs, profile, name, force, deps)
         for name in selected:
             timings[name], failed = futures[name].result()
             failures += failed
@@ -301,18 +302,21 @@ def execute(
     return timings
 
 
-def _execute_after(needs: list[Future], profile: str, name: str, force: bool):
+def _execute_after(needs: list[Future], profile: str, name: str, force: bool, deps: str):
     for future in needs:
         future.exception()  # wait; a failure is reported for that notebook
-    return execute_one(profile, name, force)
+    return execute_one(profile, name, force, deps)
 
 
 _RECORDS = threading.Lock()  # timings.json, written by notebooks executing side by side
 
 
-def execute_one(profile: str, name: str, force: bool = False) -> tuple[float, list[str]]:
+def execute_one(
+    profile: str, name: str, force: bool = False, deps: str | None = None
+) -> tuple[float, list[str]]:
     """Execute notebook ``name`` under ``profile`` unless it is up to date, and check the
     claims of its text; return the seconds it took (0 when reused) and what failed.
+    ``deps`` is :func:`_dependency_digest`, computed once by a caller that executes several.
 
     Safe to call from several threads at once for different notebooks.
     """
@@ -323,7 +327,7 @@ def execute_one(profile: str, name: str, force: bool = False) -> tuple[float, li
     stamp = out_dir / f"{name}.stamp"
     recorded = record_path(profile, name)
     params = profile_parameters(profile, name)
-    fingerprint = _fingerprint(source, params, _dependency_digest())
+    fingerprint = _fingerprint(source, params, deps or _dependency_digest())
     if not force and _current(out_dir, name, fingerprint):
         print(f"[{profile}] {name}: up to date", flush=True)
         return 0.0, _check_claims(profile, name)
