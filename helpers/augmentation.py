@@ -31,7 +31,7 @@ ERASE_SIZE = 8
 
 @keras.saving.register_keras_serializable(package="course")
 class Cutout(layers.Layer):
-    """Random erasing (cutout): set one ``size`` x ``size`` square of each image to 0.
+    """Cutout (DeVries and Taylor, 2017): set one ``size`` x ``size`` square of each image to 0.
 
     Introduced in notebook 08, which writes the same layer. The square's centre is
     drawn uniformly over the image, so that near a border part of the square falls

@@ -155,7 +155,11 @@ def cnn(
     x = layers.Dense(dense_units, activation="relu", name="dense", **decay)(x)
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities", **decay)(x)
+    # The softmax in float32 whatever the policy: in bfloat16 (notebooks 03 and 10) every
+    # probability above 0.998 would round to 1.0, as Keras' mixed-precision guide warns.
+    outputs = layers.Dense(
+        NUM_CLASSES, activation="softmax", name="probabilities", dtype="float32", **decay
+    )(x)
     model = keras.Model(inputs, outputs, name=name)
     return compile_model(model, learning_rate) if compile else model
 
@@ -398,5 +402,9 @@ def capstone_cnn(
     x = layers.Activation("relu", name="relu_dense")(x)
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
-    return compile_model(keras.Model(inputs, outputs, name="capstone_cnn"), learning_rate)
+    outputs = layers.Dense(
+        NUM_CLASSES, activation="softmax", name="probabilities", dtype="float32"
+    )(x)
+    return compile_model(
+        keras.Model(inputs, outputs, name="capstone_cnn"), learning_rate
+    )  # float32 softmax: see cnn()

@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from helpers import data, models, training
-from helpers.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, check, nb02, nb03
+from helpers.exercises import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    check,
+    nb02,
+    nb03,
+    reference_model,
+)
 
 IDS = ["02.1", "02.2", "02.3", "02.4", "03.1", "03.2", "03.3", "04.1", "04.2", "04.3"]
 
@@ -263,8 +271,8 @@ def test_03_3_too_many_parameters(small_real_set, baseline):
     assert f"{baseline.count_params():,} parameters" in message
 
 
-def test_03_3_is_measured_on_the_course_validation_set(monkeypatch):
-    """The check uses data.course_splits(seed=0).validation, the course's one split."""
+def test_03_3_asks_for_the_validation_set_of_the_seed_given(monkeypatch):
+    """The check uses data.course_splits(seed=SEED).validation, for the SEED it is given."""
     calls = []
     x_val, y_val = np.zeros((2, 28, 28, 1), np.float32), np.array([3, 7])
 
@@ -276,11 +284,55 @@ def test_03_3_is_measured_on_the_course_validation_set(monkeypatch):
     monkeypatch.setattr(data, "course_splits", fake_splits)
     nb03._validation_set.cache_clear()
     try:
-        got = nb03._validation_set()
+        got = nb03._validation_set(1)
     finally:
         nb03._validation_set.cache_clear()
     assert got[0] is x_val and got[1] is y_val
-    assert len(calls) == 1 and calls[0][1].get("seed", 0) == 0 and not calls[0][0]
+    assert len(calls) == 1 and calls[0][1].get("seed") == 1 and not calls[0][0]
+
+
+def test_03_3_measures_on_the_validation_split_of_the_students_seed(fashion_mnist, monkeypatch):
+    """With SEED = 1 the model is judged on seed 1's validation images, not seed 0's (most
+    of which are in seed 1's training split)."""
+    judged = []
+
+    def judge(model, x, y):
+        judged.append((x, y))
+        return CORRECT, "judged"
+
+    monkeypatch.setattr(nb03, "judge_small_model", judge)
+    small = reference_model("cnn", dense_units=16)
+    nb03._validation_set.cache_clear()
+    try:
+        assert check("03.3", (small, 1)).status == CORRECT
+    finally:
+        nb03._validation_set.cache_clear()
+    ((x, y),) = judged
+    seed_1, seed_0 = data.course_splits(seed=1), data.course_splits(seed=0)
+    assert np.array_equal(x, seed_1.x_val) and np.array_equal(y, seed_1.y_val)
+    assert not np.array_equal(x, seed_0.x_val)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "hint"),
+    [
+        ((..., 0), NOT_ATTEMPTED, "Replace the ..."),
+        ((None, 3), NOT_ATTEMPTED, "Replace the ..."),
+        ("model", INCORRECT, "Expected a Keras model"),
+        (("my model", 0), INCORRECT, "Expected a Keras model"),
+        ("small", INCORRECT, 'check("03.3", (small_model, SEED))'),
+        (("small", -1), INCORRECT, "whole number"),
+        (("small", 0.5), INCORRECT, "whole number"),
+        (("small", True), INCORRECT, "whole number"),
+    ],
+)
+def test_03_3_takes_the_model_and_the_seed(answer, status, hint):
+    small = reference_model("cnn", dense_units=16)
+    if answer == "small":
+        answer = small
+    elif isinstance(answer, tuple) and answer[0] == "small":
+        answer = (small, answer[1])
+    feedback("03.3", answer, status, hint)
 
 
 def test_03_3_not_accurate_enough(small_model_verdicts):
@@ -288,10 +340,6 @@ def test_03_3_not_accurate_enough(small_model_verdicts):
     status, message = small_model_verdicts["early"]
     assert status == INCORRECT
     assert "has the model been trained" in message or "85% is needed" in message
-
-
-def test_03_3_rejects_what_is_not_a_model():
-    feedback("03.3", "my model", INCORRECT, "Expected a Keras model")
 
 
 def test_03_3_rejects_a_model_with_the_wrong_input_or_output():

@@ -9,8 +9,10 @@ import numpy as np
 from helpers.exercises import (
     CORRECT,
     INCORRECT,
+    NOT_ATTEMPTED,
     classifier_problem,
     exercise,
+    is_unanswered,
     number,
     reference_model,
 )
@@ -74,12 +76,16 @@ def per_class_from_confusion(fn):
     )
 
 
-@lru_cache(maxsize=1)
-def _validation_set() -> tuple[np.ndarray, np.ndarray]:
-    """The course's validation set: ``data.course_splits(seed=0).validation``."""
+@lru_cache(maxsize=2)
+def _validation_set(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The validation set of ``seed``: ``data.course_splits(seed=seed).validation``.
+
+    The one the notebook's ``splits`` holds for ``SEED = seed``: the images its model was
+    not trained on (another seed's validation images are mostly in its training split).
+    """
     from helpers import data
 
-    return data.course_splits(seed=0).validation
+    return data.course_splits(seed=seed).validation
 
 
 def judge_small_model(model, x: np.ndarray, y: np.ndarray) -> tuple[str, str]:
@@ -114,5 +120,23 @@ def judge_small_model(model, x: np.ndarray, y: np.ndarray) -> tuple[str, str]:
 
 
 @exercise("03.3")
-def small_model(model):
-    return judge_small_model(model, *_validation_set())
+def small_model(answer):
+    """``answer`` is ``(model, SEED)``: the trained model and the seed of its data split."""
+    model, seed = answer if isinstance(answer, tuple) and len(answer) == 2 else (answer, None)
+    if is_unanswered(model):
+        return NOT_ATTEMPTED, "Replace the ... with your trained model and run the cell again."
+    problem = classifier_problem(model)
+    if problem:
+        return INCORRECT, problem
+    if seed is None:
+        return INCORRECT, (
+            'Pass the model together with SEED: check("03.3", (small_model, SEED)). The '
+            "check measures it on the validation set of that seed, the images it did not "
+            "train on."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        return INCORRECT, (
+            f"The second item is the seed the data were split with (SEED, a whole number "
+            f"from 0), got {seed!r}."
+        )
+    return judge_small_model(model, *_validation_set(int(seed)))

@@ -109,3 +109,42 @@ def check(c):
         "notebook, in both epochs",
         c["helper_same_batches"],
     )
+
+    # Exercise 01.5's solution: the mean Shirt minus the mean T-shirt/top (classes 6 and 0).
+    means = np.asarray(c["class_means"])
+    difference = means[6] - means[0]
+    rows, cols = np.indices(difference.shape)
+    sides = (cols <= 7) | (cols >= 20)  # beside the body
+    strongest_red = difference > 0.5 * difference.max()
+    c.claim(
+        "shirts have more ink than T-shirts on average in two long strips beside the body, "
+        "from a little above the middle of the image to the bottom: the largest differences",
+        (sides & (rows >= 10))[strongest_red].all() and difference.max() > -difference.min(),
+        largest=difference.max(),
+        most_negative=difference.min(),
+        rows_of_largest=sorted(set(rows[strongest_red].tolist())),
+    )
+    strongest_blue = difference < 0.5 * difference.min()
+    front = difference[3:26, 9:19]
+    c.claim(
+        "T-shirts have more ink along the top of the shoulders and around the short sleeves, "
+        "at the hem and, more faintly, over the whole front of the body",
+        ((rows <= 10) | (rows >= 25))[strongest_blue].all()
+        and difference[(rows <= 10) & sides].mean() < 0
+        and difference[26:28, 8:20].mean() < 0
+        and (front < 0).mean() > 0.9
+        and front.mean() > 0.5 * difference.min(),
+        rows_of_most_negative=sorted(set(rows[strongest_blue].tolist())),
+        shoulders=difference[(rows <= 10) & sides].mean(),
+        hem=difference[26:28, 8:20].mean(),
+        front=front.mean(),
+        front_share_negative=(front < 0).mean(),
+    )
+    strips = (rows >= 12) & (rows <= 25) & (((cols >= 3) & (cols <= 6)) | ((cols >= 21) & (cols <= 24)))
+    in_strips = {k: means[k][strips].mean() for k in (0, 2, 4, 6)}
+    c.claim(
+        "pullovers and coats have long sleeves too: their mean images have at least as much "
+        "ink in the sleeve strips as the mean shirt",
+        min(in_strips[2], in_strips[4]) >= in_strips[6] > in_strips[0],
+        t_shirt=in_strips[0], pullover=in_strips[2], coat=in_strips[4], shirt=in_strips[6],
+    )

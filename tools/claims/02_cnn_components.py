@@ -59,6 +59,27 @@ def check(c):
         all(not v for (n, k, p, s), v in never.items() if s == 1) and never[(28, 3, 0, 2)] == [28],
         pixels_never_read=never,
     )
+    remainders = {(n, k, p, s): (n + 2 * p - k) % s for (n, k, p, s) in never}
+    c.claim(
+        "the rounding down leaves the remainder's positions at the far end of the padded input "
+        "uncovered: image pixels only where they are not padding (no row has a stride larger "
+        "than its kernel)",
+        all(s <= k for (n, k, p, s) in never)
+        and all(
+            v == list(range(n - max(remainders[(n, k, p, s)] - p, 0) + 1, n + 1))
+            for (n, k, p, s), v in never.items()
+        ),
+        remainders=remainders,
+        pixels_never_read=never,
+    )
+    c.claim(
+        "in the third row (3 × 3, stride 2, no padding) and in the fourth (5 × 5, stride 2, "
+        "padding 2) the remainder is 1; in the fourth it falls on a padding zero, so every "
+        "pixel is read",
+        remainders[(28, 3, 0, 2)] == remainders[(28, 5, 2, 2)] == 1 and never[(28, 5, 2, 2)] == [],
+        remainders=remainders,
+        fourth_row=never[(28, 5, 2, 2)],
+    )
     same = c["same_padding"]
     fits = same["zeros (before, after) that fit"]
     c.claim(

@@ -52,8 +52,8 @@ def check(c):
         edge_kinds = [k for k in counts.index if k.startswith(EDGE_KINDS)]
         patches = [k for k in counts.index if k.endswith(("(background)", "(garment)"))]
         c.claim(
-            "conv1 learned edge detectors in different orientations, mixed patterns, and patch "
-            "detectors for background or garment",
+            "conv1 learned edge detectors in different orientations, mixed patterns, and mostly "
+            "negative or positive kernels that detect background or garment",
             len({k.split(",")[0] for k in edge_kinds}) >= 2
             and "mixed pattern" in counts.index
             and len(patches) >= 1,
@@ -65,6 +65,34 @@ def check(c):
             kinds.loc[c["clearest"], "kind"].startswith(EDGE_KINDS),
             clearest=c["clearest"],
             kind=kinds.loc[c["clearest"], "kind"],
+        )
+        mixed = kinds.loc[kinds["kind"] == "mixed pattern", "balance"]
+        c.claim(
+            "the most common kind, the first row of the table, is the mixed pattern, whose "
+            "median balance is near 0: most of them have a balance near 0, like edge kernels",
+            counts.index[0] == "mixed pattern"
+            and counts.iloc[0] > counts.iloc[1]
+            and abs(mixed.median()) < 0.1
+            and (mixed.abs() < 0.2).mean() > 0.5,
+            kinds=counts,
+            median_balance=mixed.median(),
+            share_within_0_2=(mixed.abs() < 0.2).mean(),
+        )
+        negative = kinds.index[kinds["kind"] == "mostly negative (background)"].tolist()
+        kernels = np.asarray(c["conv1_kernels"])[:, :, 0, :]
+        strong = [f for f in range(kernels.shape[-1]) if (kernels[:, :, f] <= -0.5).sum() >= 2]
+        c.claim(
+            "the grid shows a few kernels with a strong dark-blue stripe or block (two weights "
+            "of -0.5 or less): they are the mostly negative kernels",
+            1 <= len(negative) <= 8 and strong == negative,
+            mostly_negative=negative,
+            with_two_weights_of_minus_half_or_less=strong,
+        )
+        biases = np.asarray(c["conv1_biases"])[negative]
+        c.claim(
+            "the mostly negative kernels have a positive bias: background detectors",
+            len(negative) > 0 and (biases > 0).all(),
+            biases=biases,
         )
         sizes = c["mean_absolute_weight"]
         c.claim(
@@ -78,6 +106,14 @@ def check(c):
             "the kind of kernel that grew most is the one that changed its pattern most",
             by_kind["growth"].idxmax() == by_kind["similarity to start"].idxmin(),
             medians=by_kind.to_dict("index"),
+        )
+        growth = by_kind["growth"].sort_values()
+        c.claim(
+            "with the default settings the kind that grew most is the mostly negative kernels, "
+            "the background detectors, which grew far more (at least twice as much) than any "
+            "other kind",
+            growth.index[-1] == "mostly negative (background)" and growth.iloc[-1] >= 2 * growth.iloc[-2],
+            median_growth=growth,
         )
         kept = (kinds["similarity to start"] >= 0.8).mean()
         c.claim(

@@ -46,6 +46,42 @@ def check(c):
         last=curves.last(),
         lowest=curves.min(),
     )
+    baseline_curves = sweep.curves[sweep.curves["variant"] == "no dropout"]
+    by_seed = baseline_curves.set_index("epoch").groupby("seed")
+    lowest_loss = by_seed["val_loss"].idxmin()
+    best_accuracy = by_seed["val_accuracy"].idxmax()
+    c.claim(
+        "without dropout the validation accuracy peaks several epochs (3 or more) after the "
+        "lowest validation loss, in most seeds",
+        (best_accuracy - lowest_loss >= 3).sum() > len(sweep.seeds) / 2,
+        lowest_loss=lowest_loss.to_dict(),
+        best_accuracy=best_accuracy.to_dict(),
+    )
+    at_lowest = by_seed.apply(lambda run: run["val_accuracy"][run["val_loss"].idxmin()])
+    last = by_seed["val_accuracy"].last()
+    c.claim(
+        "without dropout the validation accuracy after the last epoch is within a point of "
+        "its value at the lowest validation loss, in every seed",
+        ((last - at_lowest).abs() < 0.01).all(),
+        last=last.to_dict(),
+        at_lowest_loss=at_lowest.to_dict(),
+    )
+    above = sweep.curves.assign(above=sweep.curves["val_accuracy"] > sweep.curves["accuracy"])
+    baseline_above = above[above["variant"] == "no dropout"]
+    c.claim(
+        "without dropout too, validation accuracy is above training accuracy in the first "
+        "epoch, and training accuracy overtakes within a few epochs, in every seed",
+        baseline_above[baseline_above["epoch"] == 1]["above"].all()
+        and baseline_above[baseline_above["epoch"] > 5]["above"].sum() == 0,
+        last_epoch_above=baseline_above[baseline_above["above"]].groupby("seed")["epoch"].max(),
+    )
+    heavy = above[above["variant"] == "conv+dense 0.5"]
+    c.claim(
+        "with dropout in all three places at 0.5, validation accuracy stays above training "
+        "accuracy at every epoch, in every seed",
+        heavy["above"].all(),
+        epochs_below=int((~heavy["above"]).sum()),
+    )
     narrower = {v: compare(v, "no dropout", "gap")["verdict"] for v in others}
     c.claim(
         "every method narrows the gap clearly: its widest gap is below the narrowest without dropout",
@@ -155,4 +191,34 @@ def check(c):
             "in this run the baseline's validation loss reaches a minimum and then rises",
             loss.idxmin() < loss.index[-1] and loss.iloc[-1] > loss.min(),
             val_loss=loss.to_list(),
+        )
+        stopped, baseline = c["val_loss"]["early stopping"].dropna(), c["val_loss"]["no dropout"]
+        c.claim(
+            "the early-stopped run is the baseline with the same seed, up to where it stopped",
+            (stopped == baseline.loc[stopped.index]).all(),
+            early_stopping=stopped.to_list(),
+            baseline=baseline.to_list(),
+        )
+        c.claim(
+            "the early-stopped run stopped after its lowest validation loss, which is the "
+            "baseline's",
+            stopped.idxmin() == loss.idxmin() < stopped.index[-1],
+            early_stopping=stopped.idxmin(),
+            baseline=loss.idxmin(),
+        )
+        accuracy = t["validation accuracy"]
+        c.claim(
+            "after all the epochs the baseline gets about as many validation images wrong as at "
+            "its lowest validation loss (validation accuracies within a point)",
+            abs(accuracy["no dropout"] - accuracy["early stopping"]) < 0.01,
+            after_all_epochs=accuracy["no dropout"],
+            at_lowest_loss=accuracy["early stopping"],
+        )
+        mistakes = c["mistakes"]
+        early, late = mistakes["at its lowest validation loss"], mistakes["after all epochs"]
+        c.claim(
+            "after all the epochs the baseline is surer of its wrong answers than at its lowest "
+            "validation loss",
+            late["confidence"] > early["confidence"],
+            mistakes=mistakes,
         )

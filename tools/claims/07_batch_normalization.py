@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from helpers import comparisons
+
 RATES = (0.001, 0.01, 0.1)  # the learning rates of the shipped sweep (the notebook's defaults)
 BLOCKS = ("block 1", "block 2", "dense")
 
@@ -92,6 +94,55 @@ def check(c):
             if r != chosen
         ),
         chosen=chosen,
+    )
+
+    training_curves = curves.pivot_table(
+        index=["seed", "epoch"], columns="variant", values="accuracy"
+    )
+    ahead = {
+        rate: (training_curves[f"BN, lr {rate:g}"] > training_curves[f"baseline, lr {rate:g}"])
+        .groupby(level="epoch")
+        .sum()
+        for rate in RATES[:2]
+    }
+    c.claim(
+        "training accuracy is higher with batch normalization in every seed and every epoch at "
+        "the usual rate, and lower after the first epoch in most seeds at ten times that rate",
+        (ahead[RATES[0]] == len(sweep.seeds)).all()
+        and ahead[RATES[1]].iloc[0] < len(sweep.seeds) / 2,
+        ahead=ahead,
+    )
+    by_epoch = curves.pivot_table(index="seed", columns=["variant", "epoch"], values="val_accuracy")
+    early = {
+        e: comparisons.paired(by_epoch[momentum][e], by_epoch[baseline][e]).verdict
+        for e in range(1, sweep.settings["epochs"] + 1)
+    }
+    c.claim(
+        "with momentum 0.9 batch normalization is clearly above the baseline after the first and "
+        "the second epoch, and not after the last",
+        early[1] == early[2] == "higher"
+        and early[sweep.settings["epochs"]] == "no clear difference",
+        verdicts=early,
+    )
+    top = sweep.values(f"baseline, lr {RATES[-1]:g}"), sweep.values(f"BN, lr {RATES[-1]:g}")
+    c.claim(
+        "at the highest rate the seeds either collapsed or trained: each variant's mean lies "
+        "at least 0.1 away from every one of its seeds",
+        all(np.abs(v - v.mean()).min() >= 0.1 for v in top if (v < 0.11).any()),
+        values=top,
+    )
+    train_at_inference = sweep.runs.pivot(index="seed", columns="variant", values="train_accuracy")
+    lower = sorted(
+        int(s)
+        for s in sweep.seeds
+        if train_at_inference.loc[s, bn] < train_at_inference.loc[s, baseline]
+    )
+    c.claim(
+        "only in seed 0 of the sweep did the model with batch normalization score lower than the "
+        "baseline on its own training images at inference",
+        lower == [0] and list(c["lower_in"]) == [0],
+        lower=lower,
+        recorded=c["lower_in"],
     )
 
     if c.full:  # the book's settings: this run's numbers
@@ -198,4 +249,39 @@ def check(c):
             and table.loc[bn_lr, "train accuracy"] < table.loc[baseline_lr, "train accuracy"],
             recalibration=recal["training images"],
             table=table["train accuracy"],
+        )
+        c.claim(
+            "the momentum changes only the moving averages: the two models trained the same weights",
+            c["same_weights"] < 1e-6,
+            largest_difference=c["same_weights"],
+        )
+        fix = c["by_epoch_fix"]
+        default, short, recomputed, ratio = fix.columns
+        c.claim(
+            "in the first epochs the default momentum costs tens of points at first, while "
+            "momentum 0.9 scores about what the recomputed statistics score",
+            fix[recomputed].iloc[0] - fix[default].iloc[0] > 0.2
+            and (fix[short] - fix[recomputed]).iloc[:3].abs().max() < 0.01,
+            fix=fix,
+        )
+        c.claim(
+            "the ratio of moving to real variance falls towards 1, and is close to 1 at the last epoch",
+            fix[ratio].is_monotonic_decreasing and fix[ratio].iloc[-1] < 1.3,
+            ratio=fix[ratio],
+        )
+        c.claim(
+            "at the last epoch both momenta score below the recomputed statistics",
+            fix[default].iloc[-1] < fix[recomputed].iloc[-1] - 0.02
+            and fix[short].iloc[-1] < fix[recomputed].iloc[-1] - 0.01,
+            last=fix.iloc[-1],
+        )
+        val = fix[default]
+        c.claim(
+            "in this run the validation accuracy fell at the last epoch while the variance ratio "
+            "kept shrinking; scored with recomputed statistics, the weights lost much less",
+            val.iloc[-1] < val.iloc[-2]
+            and fix[ratio].iloc[-1] < fix[ratio].iloc[-2]
+            and fix[recomputed].iloc[-2] - fix[recomputed].iloc[-1]
+            < 0.5 * (val.iloc[-2] - val.iloc[-1]),
+            fix=fix,
         )

@@ -25,6 +25,11 @@ def check(c):
     c.claim(
         "the helpers' Cutout erases the same squares as the notebook's Cutout", c["same_cutout"]
     )
+    c.claim(
+        "shifted by 4 pixels, a multiple of the total stride, the last feature maps before the "
+        "average-pooling head move by one position, unchanged away from the border",
+        c["stride_shift"],
+    )
 
     # the shipped seed sweep: the same in every profile
     sweep = c.sweep("augmentation")
@@ -198,6 +203,14 @@ def check(c):
         c.claim(
             "the footwear is photographed facing the same way (over 90% more ink on one half)",
             min(right_heavy.values()) > 0.9,
+            right_heavy=right_heavy,
+        )
+        c.claim(
+            "nearly all sneakers and ankle boots are heavier on the right (over 98%), and most "
+            "sandals, a smaller share than either (not always)",
+            min(right_heavy["Sneaker"], right_heavy["Ankle boot"]) > 0.98
+            and 0.5 < right_heavy["Sandal"] < min(right_heavy["Sneaker"], right_heavy["Ankle boot"])
+            and right_heavy["Sandal"] < 1,
             right_heavy=right_heavy,
         )
         footwear = c["footwear"]

@@ -18,6 +18,13 @@ def check(c):
         smallest["gradient"] >= 0 and smallest["Grad-CAM"] >= 0,
         smallest=smallest,
     )
+    centres = np.asarray(c["centres"])
+    c.claim(
+        "Grad-CAM's cells are placed at the centres of their receptive fields: for the "
+        "baseline's conv2, cell q covers pixels 2q to 2q + 7",
+        np.allclose(centres, 2 * np.arange(len(centres)) + 3.5),
+        centres=centres,
+    )
     cascade, stages = c["cascade"], c["random_by_stage"]
     expected = {"trained": []} | {
         f"random from {layer}": sorted(cascade[: n + 1]) for n, layer in enumerate(cascade)
@@ -64,10 +71,16 @@ def check(c):
     )
 
     share, agreement = c["background_share"], c["agreement"]
+    uniform = c["uniform_share"]
     c.claim(
-        "Grad-CAM puts most of its weight on the background, occlusion less than half",
-        share["Grad-CAM"] > 0.5 > share["occlusion"],
+        "the background is about half of these images' pixels; Grad-CAM puts clearly more of its "
+        "weight there than an even map would, the gradient a little more, occlusion far less",
+        0.4 < uniform < 0.6
+        and share["Grad-CAM"] > uniform + 0.1
+        and uniform < share["gradient"] < share["Grad-CAM"]
+        and share["occlusion"] < uniform - 0.2,
         shares=share,
+        uniform=uniform,
     )
     c.claim(
         "no two methods agree closely on any of the images",
@@ -83,36 +96,27 @@ def check(c):
     )
 
     table = c["sanity_table"]
-    as_is, absolute = table["maps as they are"], table["absolute values"]
+    as_is = table["maps as they are"]
     c.claim(
-        "the gradient is the method with the highest correlation at every stage, and keeps a "
-        "clear one even with every weight random",
-        (as_is.idxmax(axis=1) == "gradient").all() and (as_is["gradient"] > 0.4).all(),
-        as_is=as_is["gradient"],
+        "compared with their signs, every method's map has next to nothing in common with the "
+        "trained model's once a layer is random",
+        (as_is.abs() < 0.2).all().all(),
+        as_is=as_is,
     )
+    verdicts = c["verdicts"]
     c.claim(
-        "compared as they are, Grad-CAM's and occlusion's maps have next to nothing in common "
-        "with the trained model's once a layer is random",
-        (as_is[["Grad-CAM", "occlusion"]].abs() < 0.2).all().all(),
-        grad_cam=as_is["Grad-CAM"],
-        occlusion=as_is["occlusion"],
-    )
-    c.claim(
-        "by absolute values, Grad-CAM stays below 0.3, far below the gradient",
-        (absolute["Grad-CAM"].abs() < 0.3).all()
-        and (absolute["Grad-CAM"] < absolute["gradient"] - 0.2).all(),
-        grad_cam=absolute["Grad-CAM"],
-        gradient=absolute["gradient"],
-    )
-    c.claim(
-        "occlusion's absolute values keep a clear correlation at every stage",
-        (absolute["occlusion"] > 0.4).all(),
-        occlusion=absolute["occlusion"],
+        "with every weight random, the signed maps of all three methods change; by absolute "
+        "values the gradient's and occlusion's survive and Grad-CAM's changes",
+        (verdicts["maps as they are"] == "changes").all()
+        and verdicts["absolute values"].to_dict()
+        == {"gradient": "survives", "Grad-CAM": "changes", "occlusion": "survives"},
+        verdicts=verdicts,
     )
     follows = c["follows_image"]
     gradient_trained, gradient_random = follows.loc["gradient"]
     c.claim(
-        "the random model's gradient follows the image much more closely than the trained model's",
+        "the fully random model's absolute gradient follows the image much more closely than the "
+        "trained model's",
         gradient_random > gradient_trained + 0.2,
         trained=gradient_trained,
         random=gradient_random,
@@ -121,9 +125,17 @@ def check(c):
     c.claim(
         "occlusion's absolute values follow the image about as closely for the fully random "
         "model as for the trained one",
-        abs(occlusion_trained - occlusion_random) < 0.05,
+        abs(occlusion_trained - occlusion_random) < 0.1,
         trained=occlusion_trained,
         random=occlusion_random,
+    )
+    cam_trained, cam_random = follows.loc["Grad-CAM"]
+    c.claim(
+        "the fully random model's Grad-CAM follows the image, while the trained model's is "
+        "negatively correlated with it",
+        cam_random > 0.2 and cam_trained < 0,
+        trained=cam_trained,
+        random=cam_random,
     )
 
     c.claim(
