@@ -16,6 +16,7 @@ running it.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import re
 import shutil
@@ -25,6 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import models
 from helpers.exercises import registered
 from tools import assignments, course, grading
 
@@ -373,12 +375,29 @@ def test_unknown_notebook_number_is_named():
 
 
 def test_capstone_rubric():
-    assert grading.capstone_points(900_000, 0.9301) == {"test accuracy": 6, "size": 2}
+    assert models.CAPSTONE_GOAL == 0.94  # the rows below are worked out for this goal
+    assert grading.capstone_points(900_000, 0.9401) == {"test accuracy": 6, "size": 2}
+    assert grading.capstone_points(900_000, 0.9399) == {"test accuracy": 4, "size": 2}
     assert grading.capstone_points(1_000_001, 0.95) == {"test accuracy": 6, "size": 0}
-    assert grading.capstone_points(200_000, 0.921) == {"test accuracy": 4, "size": 2}
-    assert grading.capstone_points(200_000, 0.905) == {"test accuracy": 2, "size": 2}
-    assert grading.capstone_points(200_000, 0.85) == {"test accuracy": 0, "size": 2}
+    assert grading.capstone_points(200_000, 0.931) == {"test accuracy": 4, "size": 2}
+    assert grading.capstone_points(200_000, 0.915) == {"test accuracy": 2, "size": 2}
+    assert grading.capstone_points(200_000, 0.905) == {"test accuracy": 0, "size": 2}
     assert grading.capstone_max() == 8
+
+
+def test_one_capstone_goal_everywhere():
+    """The notebook, the teachers' rubric, the book's pages and the speed goals state one goal."""
+    goal = f"{models.CAPSTONE_GOAL:.0%}"
+    rubric = (ROOT / "book" / "teachers.md").read_text()
+    for threshold, points in grading.CAPSTONE_RUBRIC["accuracy"]:
+        assert f"| test accuracy ≥ {threshold:.0%}" in rubric and f"| {points} |" in rubric
+    assert f"Full points therefore need at least {goal} test accuracy" in rubric
+    capstone = nbformat.read(ROOT / "notebooks" / "10_capstone.ipynb", as_version=4)
+    assert capstone.cells[1].source.startswith(f"# 10 · Capstone: {goal} in ten minutes")
+    assert f"{goal} test accuracy" in (ROOT / "book" / "intro.md").read_text()
+    assert f"{goal} test accuracy" in (ROOT / "README.md").read_text()
+    bench = importlib.import_module("benchmarks.__main__")
+    assert bench.GOAL_CAPSTONE == models.CAPSTONE_GOAL
 
 
 @pytest.fixture(scope="module")

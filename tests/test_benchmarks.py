@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 import pytest
 
+from benchmarks import commentary
 from helpers import models, precision, saving
 
 bench = importlib.import_module("benchmarks.__main__")
@@ -178,3 +180,72 @@ def test_kernel_log_counts_whole_and_partial_runs_by_notebook(tmp_path):
         "partial": {"02_cnn_components": 1},
         "no_course_cells": {"(no course notebook)": 1, "06_dropout": 1},
     }
+
+
+def _runs(speeds, accuracies):
+    return [
+        {"seed": seed, "images_per_s": speed, "test_accuracy": accuracy}
+        for seed, (speed, accuracy) in enumerate(zip(speeds, accuracies, strict=True))
+    ]
+
+
+@pytest.fixture
+def measured(results):
+    """The results with every run of the side-by-side table, seed by seed."""
+    rows = results["throughput"]["rows"]
+    rows["plain"]["runs"] = _runs([2900, 3000, 3300], [0.89, 0.89, 0.89])
+    rows["course-float32-32"]["runs"] = _runs([4500, 4400, 4600], [0.900, 0.901, 0.899])
+    rows["course-mixed_bfloat16-128"]["runs"] = _runs([7500, 7400, 7700], [0.905, 0.907, 0.903])
+    results["tuning"] = [
+        {"label": "batch 32 (the notebooks)", "images_per_s": 4000.0, "test_accuracy": 0.8926},
+        {"label": "batch 128", "images_per_s": 5000.0, "test_accuracy": 0.8765},
+        {"label": "batch 32, no prefetch", "images_per_s": 2400.0, "test_accuracy": 0.8926},
+        {"label": "batch 32, 1 thread", "images_per_s": 4200.0, "test_accuracy": 0.8961},
+        {"label": "batch 128, XLA (jit_compile)", "images_per_s": 2250.0, "test_accuracy": 0.8745},
+    ]
+    return results
+
+
+def test_commentary_computes_its_numbers(measured):
+    text = commentary.commentary(measured)
+    # 7,500 / 3,000 images/s; the plain recipe's runs 2,900 to 3,300: spread 3300/2900 - 1
+    assert "ran at **2.50×** the plain recipe's throughput (7,500 against 3,000" in text
+    assert (
+        "ran at 2,900 to 3,300 images per second, and the largest spread of one path's runs was 14%"
+        in text
+    )
+    # seed by seed the faster path is 0.5, 0.6 and 0.4 points above: clearly higher
+    assert "the faster path is clearly higher than the float32 path" in text
+    # the pipeline is 1.0, 1.1 and 0.9 points above the plain recipe, seed by seed
+    assert "the pipeline is clearly higher than the plain recipe" in text
+    assert "- *Both together*: 2.50×, 61 GFLOP/s, 15% of" in text
+
+
+def test_commentary_judges_one_run_against_the_spread(measured):
+    text = commentary.commentary(measured)
+    assert "- batch 32, no prefetch: 0.60× its reference's speed, slower;" in text
+    assert (
+        "- batch 32, 1 thread: 1.05× its reference's speed, within the run-to-run spread;" in text
+    )
+    # XLA is compared with batch 128 without it: 2,250 / 5,000
+    assert (
+        "- batch 128, XLA (jit_compile): 0.45× its reference's speed, slower against batch 128 without it;"
+        in text
+    )
+
+
+def test_commentary_never_calls_a_difference_of_less_than_the_smallest_clear(measured):
+    rows = measured["throughput"]["rows"]
+    # one validation image's worth every seed: consistent, but below the smallest difference
+    rows["course-mixed_bfloat16-128"]["runs"] = _runs([7500] * 3, [0.9001, 0.9011, 0.8991])
+    assert "the faster path and the float32 path cannot be told apart" in commentary.commentary(
+        measured
+    )
+
+
+def test_the_speed_page_is_written_from_its_shipped_results():
+    """book/speed_results.md and book/speed_commentary.md are what make bench writes from
+    book/speed_results.json: no number on the page is typed by hand."""
+    shipped = json.loads(bench.RESULTS.read_text())
+    assert bench.PAGE.read_text() == bench.markdown(shipped)
+    assert bench.COMMENTARY.read_text() == commentary.commentary(shipped)

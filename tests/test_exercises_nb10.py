@@ -42,18 +42,23 @@ def capstone():
     return models.capstone_cnn()
 
 
-def side(model, name, which="output"):
-    return int(getattr(model.get_layer(name), which).shape[1])
+@pytest.fixture(scope="module")
+def three_blocks():
+    return models.capstone_cnn(widths=nb10.THREE_BLOCKS)
+
+
+def test_10_1_asks_about_a_model_the_notebook_does_not_print(three_blocks):
+    assert nb10.THREE_BLOCKS == (32, 64, 128)  # the question's model
+    # 28 → 14 → 7 → 3: the third pooling layer drops the odd last row and column
+    assert three_blocks.get_layer("flatten").input.shape[1:] == (3, 3, 128)
 
 
 @pytest.fixture(scope="module")
-def dense_10_1(capstone):
-    """The capstone's first Dense layer, as Keras counts it, and the typical wrong answers."""
-    dense = capstone.get_layer("dense")
+def dense_10_1(capstone, three_blocks):
+    """The three-block model's first Dense layer, as Keras counts it, and typical wrong answers."""
+    dense = three_blocks.get_layer("dense")
     units = dense.units
-    h, w, c = capstone.get_layer("flatten").input.shape[1:]
-    pools = [layer.name for layer in capstone.layers if isinstance(layer, layers.MaxPooling2D)]
-    sides = [side(capstone, pools[0], "input")] + [side(capstone, name) for name in pools]
+    h, w, c = three_blocks.get_layer("flatten").input.shape[1:]
     right = dense.count_params()
     return {
         "right": right,
@@ -61,18 +66,20 @@ def dense_10_1(capstone):
         "from_the_shapes": h * w * c * units,
         "inputs": f"{h * w * c:,} inputs",
         "with_bias": right + units,
-        "not_pooled": sides[0] ** 2 * c * units,
-        "pooled_once": sides[-2] ** 2 * c * units,
-        "pools": len(pools),
+        "pooled_twice": 7 * 7 * c * units,
+        "rounded_up": 4 * 4 * c * units,
+        "half_pixels": int(3.5 * 3.5 * c * units),
+        "second_block_channels": h * w * 64 * units,
+        "two_blocks": capstone.get_layer("dense").count_params(),
         "flattened": h * w * c,
         "units": units,
-        "whole_model": capstone.count_params(),
-        "maps": f"{h} × {w} × {c}",
+        "whole_model": three_blocks.count_params(),
     }
 
 
-def test_10_1_matches_the_capstone(dense_10_1):
-    """The expected answer is what Keras counts for the capstone's dense layer."""
+def test_10_1_matches_the_model(dense_10_1):
+    """The expected answer is what Keras counts for the three-block model's dense layer."""
+    assert dense_10_1["right"] == 3 * 3 * 128 * 256
     feedback("10.1", dense_10_1["right"], CORRECT, dense_10_1["inputs"])
 
 
@@ -82,11 +89,14 @@ def test_10_1_matches_the_capstone(dense_10_1):
         ("right", CORRECT, "no bias"),
         ("from_the_shapes", CORRECT, "{inputs}"),
         ("with_bias", INCORRECT, "use_bias=False"),
-        ("not_pooled", INCORRECT, "pooled {pools} times"),
-        ("pooled_once", INCORRECT, "{pools} pooling layers"),
+        ("pooled_twice", INCORRECT, "a third pooling layer: 28 → 14 → 7 → 3"),
+        ("rounded_up", INCORRECT, "not rounded up"),
+        ("half_pixels", INCORRECT, "3.5 pixels cannot exist"),
+        ("second_block_channels", INCORRECT, "128 channels"),
+        ("two_blocks", INCORRECT, "two-block capstone's dense layer"),
         ("flattened", INCORRECT, "{units} dense units"),
         ("whole_model", INCORRECT, "whole model"),
-        (1_000, INCORRECT, "{maps}"),
+        (1_000, INCORRECT, "3 pooling layers"),
         ("right_text", INCORRECT, "Expected a number"),
     ],
 )
@@ -102,13 +112,13 @@ def test_10_1_dense_parameters(dense_10_1, answer, status, hint):
 @pytest.mark.parametrize(
     ("answer", "status", "hint"),
     [
-        (4_230, CORRECT, "235 steps per epoch"),
-        (-(-60_000 // 256) * 18, CORRECT, ""),
-        (60_000 / 256 * 18, INCORRECT, "round up"),
-        (60_000 // 256 * 18, INCORRECT, "96 images"),
-        (235, INCORRECT, "one epoch"),
-        (-(-54_000 // 256) * 18, INCORRECT, "60,000"),
-        (18, INCORRECT, "not epochs"),
+        (5_628, CORRECT, "469 steps per epoch"),
+        (-(-60_000 // 128) * 12, CORRECT, ""),
+        (60_000 / 128 * 12, INCORRECT, "round up"),
+        (60_000 // 128 * 12, INCORRECT, "96 images"),
+        (469, INCORRECT, "one epoch"),
+        (-(-54_000 // 128) * 12, INCORRECT, "60,000"),
+        (12, INCORRECT, "not epochs"),
         (5_000, INCORRECT, "rounded up"),
     ],
 )

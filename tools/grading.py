@@ -38,7 +38,7 @@ import nbformat
 import numpy as np
 from papermill.parameterize import parameterize_notebook
 
-from helpers import data
+from helpers import data, models
 from tools.assignments import OUT as ASSIGNMENTS
 from tools.assignments import REFLECTION, build
 from tools.course import BUILD, ROOT, kernel_env, profile_parameters, toc_notebooks
@@ -61,8 +61,12 @@ TAMPERING = {
 #: The capstone's rubric: (test accuracy at least, points), the highest that applies,
 #: plus the points for a model of at most MAX_PARAMETERS parameters.
 CAPSTONE_RUBRIC = {
-    "accuracy": [(0.93, 6), (0.92, 4), (0.90, 2)],
-    "max_parameters": 1_000_000,
+    "accuracy": [
+        (models.CAPSTONE_GOAL, 6),  # the capstone's goal
+        (round(models.CAPSTONE_GOAL - 0.01, 2), 4),
+        (round(models.CAPSTONE_GOAL - 0.03, 2), 2),
+    ],
+    "max_parameters": models.CAPSTONE_MAX_PARAMETERS,
     "size_points": 2,
 }
 

@@ -48,9 +48,14 @@ def _pool_sides(model) -> list[int]:
     return sides + [layer_shape(model, name)[0] for name in pools]
 
 
+#: Exercise 10.1's model: the capstone with a third block of 128 filters.
+THREE_BLOCKS = (32, 64, 128)
+
+
 @exercise("10.1")
 def dense_parameters(answer):
-    model = reference_model("capstone_cnn")
+    model = reference_model("capstone_cnn", widths=THREE_BLOCKS)
+    two_blocks = reference_model("capstone_cnn").get_layer("dense").count_params()
     dense = model.get_layer("dense")
     units = int(dense.units)
     h, w, c = layer_shape(model, "flatten", "input")
@@ -60,44 +65,55 @@ def dense_parameters(answer):
     sides = _pool_sides(model)
     path = " → ".join(str(side) for side in sides)
     pools = len(sides) - 1
+    exact = sides[-2] / 2  # the side if pooling kept half a row
+    hints = {
+        expected + units: "With batch normalization right after it, the dense layer has no "
+        "bias (use_bias=False): BN's β already shifts every unit.",
+        sides[-2] ** 2 * c * units: f"A third block ends with a third pooling layer: {path}.",
+        (sides[-2] + 1) ** 2 // 4 * c * units: f"Pooling {sides[-2]} × {sides[-2]} by 2 with "
+        f"'valid' padding drops the last row and column: {sides[-1]} × {sides[-1]}, not rounded up.",
+        int(exact * exact * c * units): f"A side of {exact:g} pixels cannot exist: pooling by 2 "
+        f"drops the odd last row and column, {sides[-2]} → {sides[-1]}.",
+        sides[-1] ** 2 * THREE_BLOCKS[-2] * units: f"The third block has {c} filters: Flatten "
+        f"sees {c} channels.",
+        two_blocks: "That is the two-block capstone's dense layer, which its summary shows; the "
+        "question asks about the model with a third block.",
+        inputs: f"{inputs:,} values come out of Flatten; each is connected to every one of "
+        f"the {units} dense units.",
+        total: "That is the whole model; the question asks about its first Dense layer.",
+        "default": f"Follow the side of the maps through the {pools} pooling layers ({sides[0]} "
+        f"→ ...), then Flatten turns the last block's maps into one vector; the dense layer "
+        f"connects every value to each of its {units} units.",
+    }
     return number(
         answer,
         expected,
-        hints={
-            expected + units: "With batch normalization right after it, the dense layer has no "
-            "bias (use_bias=False): BN's β already shifts every unit.",
-            sides[0] ** 2 * c * units: f"The {sides[0]} × {sides[0]} maps are pooled {pools} "
-            f"times before Flatten: {path}.",
-            sides[-2] ** 2 * c * units: f"There are {pools} pooling layers, one per block: {path}.",
-            inputs: f"{inputs:,} values come out of Flatten; each is connected to every one of "
-            f"the {units} dense units.",
-            total: "That is the whole model; the question asks about the first Dense layer.",
-            "default": f"Flatten turns the last block's {h} × {w} × {c} feature maps into one "
-            f"vector; the dense layer connects every value to each of its {units} units.",
-        },
-        why=f"{h} × {w} × {c} = {inputs:,} inputs × {units} units = {expected:,} weights and no "
-        f"bias: {expected / total:.0%} of the capstone's parameters sit in this one layer.",
+        hints=hints,
+        why=f"{path}: {h} × {w} × {c} = {inputs:,} inputs × {units} units = {expected:,} "
+        f"weights and no bias, {expected / two_blocks:.0%} of the two-block capstone's "
+        f"{two_blocks:,}: the third pooling layer more than pays for the wider maps.",
     )
 
 
 @exercise("10.2")
 def schedule_steps(answer):
+    # 60,000 images in batches of 128: 468.75, so 469 steps per epoch; 12 epochs
     return number(
         answer,
-        4_230,
+        5_628,
         hints={
-            4_218.75: "A step processes a whole batch; the last batch of an epoch is smaller "
+            5_625: "A step processes a whole batch; the last batch of an epoch is smaller "
             "but is still a step, so round up per epoch.",
-            4_212: "60,000 / 256 = 234.4: the last, smaller batch of 96 images is a step too, "
-            "so an epoch has 235 steps.",
-            235: "That is one epoch; the schedule spans all 18 epochs.",
-            3_798: "The final model trains on all 60,000 training images, not the 54,000 left "
+            5_616: "60,000 / 128 = 468.75: the last, smaller batch of 96 images is a step too, "
+            "so an epoch has 469 steps.",
+            469: "That is one epoch; the schedule spans all 12 epochs.",
+            5_064: "The final model trains on all 60,000 training images, not the 54,000 left "
             "after a validation split.",
-            18: "The schedule counts optimizer steps (batches), not epochs.",
-            "default": "Steps per epoch = 60,000 / 256, rounded up; then times the number of "
+            12: "The schedule counts optimizer steps (batches), not epochs.",
+            "default": "Steps per epoch = 60,000 / 128, rounded up; then times the number of "
             "epochs.",
         },
-        why="ceil(60,000 / 256) = 235 steps per epoch × 18 epochs = 4,230 steps.",
+        why="ceil(60,000 / 128) = 469 steps per epoch × 12 epochs = 5,628 steps.",
     )
 
 
