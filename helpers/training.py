@@ -18,6 +18,7 @@ from helpers import checks
 from helpers.data import CLASS_NAMES, make_dataset
 
 __all__ = [
+    "BudgetSchedule",
     "EpochPlan",
     "EpochTimer",
     "TimeBudget",
@@ -84,6 +85,78 @@ class TimeBudget(keras.callbacks.Callback):
         if not last_epoch and now - self._start + self._slowest > self.seconds:
             self.model.stop_training = True
             self.stopped_after = epoch + 1
+
+
+class BudgetSchedule(keras.callbacks.Callback):
+    """A learning rate that follows the share of a time budget used (introduced in notebook 10).
+
+    A schedule planned in epochs is cut short on a computer slower than planned, in the
+    middle of its decay. This one is planned in seconds: before every call into
+    TensorFlow (a Keras "batch" of ``steps_per_execution`` steps) it sets the optimizer's
+    learning rate from the share ``u`` of ``seconds`` used since training started. The rate
+    rises linearly from 0 to ``peak`` over the first ``warmup`` of the budget, then decays
+    along a cosine to ``end`` at ``u = 1``, where training stops. On a fast or a slow
+    computer the schedule therefore always ends where it should: the run takes as many
+    steps as fit. Validation at the end of an epoch counts against the budget too.
+
+    ``history`` holds one (seconds since the start, learning rate) pair per call;
+    ``stopped_at`` is the time at which the budget ran out (``None`` if training ran all
+    its epochs first) and ``last_rate`` the rate of the last call. ``clock`` returns
+    seconds (a stand-in for tests). The model's optimizer needs a learning rate it can
+    set, a number, not a Keras schedule.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        peak: float,
+        warmup: float = 0.05,
+        end: float = 0.0,
+        clock=time.perf_counter,
+    ) -> None:
+        super().__init__()
+        self.seconds = checks.number("seconds", seconds, above=0, example=600)
+        self.peak = checks.number("peak", peak, above=0, example=0.008)
+        self.warmup = checks.number("warmup", warmup, 0, below=1, example=0.05)
+        self.end = checks.number("end", end, 0, self.peak, example=0.0)
+        self.clock = clock
+        self.history: list[tuple[float, float]] = []
+        self.stopped_at: float | None = None
+
+    def rate(self, used: float) -> float:
+        """The learning rate when the share ``used`` (0 to 1) of the budget is spent."""
+        used = min(max(float(used), 0.0), 1.0)
+        if used < self.warmup:
+            return self.peak * used / self.warmup
+        progress = (used - self.warmup) / (1 - self.warmup)
+        return float(self.end + (self.peak - self.end) * 0.5 * (1 + np.cos(np.pi * progress)))
+
+    @property
+    def last_rate(self) -> float | None:
+        return self.history[-1][1] if self.history else None
+
+    def on_train_begin(self, logs=None):
+        learning_rate = getattr(self.model.optimizer, "learning_rate", None)
+        if not hasattr(learning_rate, "assign"):
+            raise ValueError(
+                "the optimizer's learning rate is a schedule; BudgetSchedule sets the rate "
+                "itself: compile with a number (for example learning_rate=0.008)"
+            )
+        self._start = self.clock()
+        self.history = []
+        self.stopped_at = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        elapsed = self.clock() - self._start
+        rate = self.rate(elapsed / self.seconds)
+        self.model.optimizer.learning_rate.assign(rate)
+        self.history.append((elapsed, rate))
+
+    def on_train_batch_end(self, batch, logs=None):
+        elapsed = self.clock() - self._start
+        if elapsed >= self.seconds and self.stopped_at is None:
+            self.model.stop_training = True
+            self.stopped_at = elapsed
 
 
 def _require_compiled(model: keras.Model) -> None:

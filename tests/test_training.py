@@ -171,6 +171,84 @@ def test_time_budget_rejects_bad_budgets(seconds):
         training.TimeBudget(seconds)
 
 
+# ------------------------------------------------------------ BudgetSchedule (notebook 10)
+
+
+def test_budget_schedule_rate_by_hand():
+    schedule = training.BudgetSchedule(600, peak=0.008, warmup=0.1, end=0.0)
+    assert schedule.rate(0) == 0.0
+    assert schedule.rate(0.05) == pytest.approx(0.004)  # half way up the warm-up
+    assert schedule.rate(0.1) == pytest.approx(0.008)  # the peak, where the warm-up ends
+    assert schedule.rate(0.55) == pytest.approx(0.004)  # half way down the cosine
+    assert schedule.rate(1.0) == pytest.approx(0.0, abs=1e-12)  # the end, when the budget runs out
+    assert schedule.rate(1.7) == schedule.rate(1.0)  # past the budget the rate stays at the end
+    decay = [schedule.rate(u) for u in np.linspace(0.1, 1, 50)]
+    assert all(a >= b for a, b in zip(decay, decay[1:], strict=False))
+
+
+def test_budget_schedule_ends_its_decay_when_the_budget_runs_out(tiny):
+    """Each Keras call (one step here) reads the clock at its start and its end, 1 s apart:
+    the budget of 10 s runs out at the end of the fifth call, wherever the epoch is."""
+    x, y = tiny[0][:64], tiny[1][:64]
+    ticks = iter(range(1000))
+    schedule = training.BudgetSchedule(10, peak=0.01, warmup=0.2, clock=lambda: float(next(ticks)))
+    model = models.baseline_cnn(compile=False)
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        steps_per_execution=1,
+    )
+    model.fit(x, y, batch_size=16, epochs=50, verbose=0, callbacks=[schedule])
+    # calls start at 1, 3, 5, 7, 9 s (the start was 0 s): shares 0.1 ... 0.9 of the budget
+    assert [t for t, _ in schedule.history] == [1.0, 3.0, 5.0, 7.0, 9.0]
+    assert schedule.stopped_at == 10.0
+    assert int(model.optimizer.iterations) == 5  # the second epoch stopped after its first step
+    assert schedule.history[0][1] == pytest.approx(0.005)  # half the warm-up
+    assert schedule.last_rate == pytest.approx(schedule.rate(0.9))
+    assert schedule.rate(0.9) < 0.01 * 0.05  # near the end of the cosine
+    assert float(model.optimizer.learning_rate) == pytest.approx(schedule.last_rate)
+
+
+def test_budget_schedule_lets_the_epochs_end_first(tiny):
+    x, y = tiny[0][:32], tiny[1][:32]
+    ticks = iter(range(1000))
+    schedule = training.BudgetSchedule(100, peak=0.01, clock=lambda: float(next(ticks)))
+    model = models.baseline_cnn(compile=False)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[schedule])
+    assert schedule.stopped_at is None and len(schedule.history) == 4  # 2 epochs of 2 steps
+
+
+def test_budget_schedule_needs_a_rate_it_can_set(tiny):
+    model = models.baseline_cnn(compile=False)
+    decay = keras.optimizers.schedules.CosineDecay(0.01, decay_steps=10)
+    model.compile(optimizer=keras.optimizers.Adam(decay), loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="learning rate is a schedule"):
+        model.fit(
+            tiny[0][:16],
+            tiny[1][:16],
+            epochs=1,
+            verbose=0,
+            callbacks=[training.BudgetSchedule(5, 0.01)],
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "text"),
+    [
+        ({"seconds": 0, "peak": 0.01}, "seconds is 0; expected a number > 0, e.g. 600"),
+        ({"seconds": 60, "peak": -1}, "peak is -1; expected a number > 0, e.g. 0.008"),
+        (
+            {"seconds": 60, "peak": 0.01, "warmup": 1},
+            "warmup is 1; expected a number >= 0 and < 1, e.g. 0.05",
+        ),
+    ],
+)
+def test_budget_schedule_rejects_bad_settings(kwargs, text):
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        training.BudgetSchedule(**kwargs)
+
+
 # ------------------------------------------------------------ planning epochs (notebook 10)
 
 
