@@ -59,7 +59,7 @@ def _pct(x: float) -> str:
 
 def _speed_words(ratio: float, spread: float) -> str:
     """A single timing's ratio against the default, judged against the run-to-run spread."""
-    if abs(ratio - 1) <= spread:
+    if 1 / (1 + spread) <= ratio <= 1 + spread:  # as far as two runs of one path differed
         return f"{ratio:.2f}× the default's speed, within the run-to-run spread"
     return f"{ratio:.2f}× the default's speed, {'faster' if ratio > 1 else 'slower'}"
 
