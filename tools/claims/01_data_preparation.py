@@ -140,11 +140,16 @@ def check(c):
         front=front.mean(),
         front_share_negative=(front < 0).mean(),
     )
-    strips = (rows >= 12) & (rows <= 25) & (((cols >= 3) & (cols <= 6)) | ((cols >= 21) & (cols <= 24)))
+    strips = (
+        (rows >= 12) & (rows <= 25) & (((cols >= 3) & (cols <= 6)) | ((cols >= 21) & (cols <= 24)))
+    )
     in_strips = {k: means[k][strips].mean() for k in (0, 2, 4, 6)}
     c.claim(
         "pullovers and coats have long sleeves too: their mean images have at least as much "
         "ink in the sleeve strips as the mean shirt",
         min(in_strips[2], in_strips[4]) >= in_strips[6] > in_strips[0],
-        t_shirt=in_strips[0], pullover=in_strips[2], coat=in_strips[4], shirt=in_strips[6],
+        t_shirt=in_strips[0],
+        pullover=in_strips[2],
+        coat=in_strips[4],
+        shirt=in_strips[6],
     )

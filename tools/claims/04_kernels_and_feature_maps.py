@@ -112,7 +112,8 @@ def check(c):
             "with the default settings the kind that grew most is the mostly negative kernels, "
             "the background detectors, which grew far more (at least twice as much) than any "
             "other kind",
-            growth.index[-1] == "mostly negative (background)" and growth.iloc[-1] >= 2 * growth.iloc[-2],
+            growth.index[-1] == "mostly negative (background)"
+            and growth.iloc[-1] >= 2 * growth.iloc[-2],
             median_growth=growth,
         )
         kept = (kinds["similarity to start"] >= 0.8).mean()
