@@ -19,14 +19,10 @@ from helpers.data import CLASS_NAMES, make_dataset
 
 __all__ = [
     "BudgetSchedule",
-    "EpochPlan",
     "EpochTimer",
-    "TimeBudget",
     "TrainingResult",
-    "epochs_within",
     "evaluate",
     "per_class_accuracy",
-    "plan_epochs",
     "predict",
     "set_seed",
     "train",
@@ -56,48 +52,21 @@ class EpochTimer(keras.callbacks.Callback):
         self.times.append(self.clock() - self._start)
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training before an epoch that would overrun a time budget (introduced in notebook 10).
-
-    After each epoch the next one is assumed to take as long as the slowest so far; if
-    the training time since the start plus that would exceed ``seconds``, training stops
-    there. ``stopped_after`` is then the number of epochs trained, and ``None`` when
-    training ran all its epochs. ``clock`` returns seconds (a stand-in for tests).
-    """
-
-    def __init__(self, seconds: float, clock=time.perf_counter) -> None:
-        super().__init__()
-        self.seconds = checks.number("seconds", seconds, above=0, example=600)
-        self.clock = clock
-        self.stopped_after: int | None = None
-
-    def on_train_begin(self, logs=None):
-        self._start = self._last = self.clock()
-        self._slowest = 0.0
-        self.stopped_after = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = self.clock()
-        self._slowest = max(self._slowest, now - self._last)
-        self._last = now
-        planned = self.params.get("epochs") if self.params else None
-        last_epoch = planned is not None and epoch + 1 >= planned
-        if not last_epoch and now - self._start + self._slowest > self.seconds:
-            self.model.stop_training = True
-            self.stopped_after = epoch + 1
-
-
 class BudgetSchedule(keras.callbacks.Callback):
     """A learning rate that follows the share of a time budget used (introduced in notebook 10).
 
     A schedule planned in epochs is cut short on a computer slower than planned, in the
     middle of its decay. This one is planned in seconds: before every call into
     TensorFlow (a Keras "batch" of ``steps_per_execution`` steps) it sets the optimizer's
-    learning rate from the share ``u`` of ``seconds`` used since training started. The rate
-    rises linearly from 0 to ``peak`` over the first ``warmup`` of the budget, then decays
-    along a cosine to ``end`` at ``u = 1``, where training stops. On a fast or a slow
-    computer the schedule therefore always ends where it should: the run takes as many
-    steps as fit. Validation at the end of an epoch counts against the budget too.
+    learning rate from the share ``u`` of the run's time used so far. The rate rises
+    linearly from 0 to ``peak`` over the first ``warmup`` of that time, then decays along
+    a cosine to ``end`` at ``u = 1``. The run's time is ``seconds``, the budget, where
+    training stops, wherever the epoch is; or, when the epochs given to ``fit`` would end
+    sooner, the time they are projected to take: after every epoch the schedule projects
+    the remaining epochs at the pace of the fastest epoch so far. On a fast or a slow
+    computer the schedule therefore ends where it should. Training stops after the call
+    when another call as long would end past the budget, so a run ends within it.
+    Validation at the end of an epoch counts against the time too.
 
     ``history`` holds one (seconds since the start, learning rate) pair per call;
     ``stopped_at`` is the time at which the budget ran out (``None`` if training ran all
@@ -142,19 +111,34 @@ class BudgetSchedule(keras.callbacks.Callback):
                 "the optimizer's learning rate is a schedule; BudgetSchedule sets the rate "
                 "itself: compile with a number (for example learning_rate=0.008)"
             )
-        self._start = self.clock()
+        self._start = self._epoch_start = self.clock()
+        self._fastest = float("inf")
+        self.horizon = self.seconds  # the run's time, until the epochs say it is shorter
         self.history = []
         self.stopped_at = None
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self.clock()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = self.clock()
+        self._fastest = min(self._fastest, now - self._epoch_start)
+        planned = self.params.get("epochs") if self.params else None
+        if planned:
+            projected = now - self._start + (planned - epoch - 1) * self._fastest
+            self.horizon = min(self.seconds, projected)
+
     def on_train_batch_begin(self, batch, logs=None):
         elapsed = self.clock() - self._start
-        rate = self.rate(elapsed / self.seconds)
+        rate = self.rate(elapsed / self.horizon) if self.horizon > 0 else self.end
         self.model.optimizer.learning_rate.assign(rate)
         self.history.append((elapsed, rate))
+        self._call_start = elapsed
 
     def on_train_batch_end(self, batch, logs=None):
         elapsed = self.clock() - self._start
-        if elapsed >= self.seconds and self.stopped_at is None:
+        # stop before a call that would end past the budget, if it took as long as this one
+        if elapsed + (elapsed - self._call_start) >= self.seconds and self.stopped_at is None:
             self.model.stop_training = True
             self.stopped_at = elapsed
 
@@ -162,96 +146,6 @@ class BudgetSchedule(keras.callbacks.Callback):
 def _require_compiled(model: keras.Model) -> None:
     if not getattr(model, "optimizer", None) or not getattr(model, "compiled", True):
         raise ValueError("model is not compiled; build it with helpers.models or call compile()")
-
-
-@dataclass(frozen=True)
-class EpochPlan:
-    """How many epochs fit a time budget, from a measured speed (introduced in notebook 10).
-
-    ``seconds_per_epoch`` is the estimate :func:`plan_epochs` measured, ``epochs`` the
-    number that fits ``share`` of ``budget_s`` (at least 1, at most ``max_epochs``).
-    """
-
-    epochs: int
-    max_epochs: int
-    seconds_per_epoch: float
-    budget_s: float
-    share: float
-
-    def __str__(self) -> str:
-        planned = self.epochs * self.seconds_per_epoch
-        limit = "the most allowed" if self.epochs == self.max_epochs else "what fits"
-        return (
-            f"about {self.seconds_per_epoch:.1f} s per epoch: {self.epochs} epochs "
-            f"({limit}; about {planned:.0f} s of the {self.share:.0%} of the "
-            f"{self.budget_s:g} s budget planned for)"
-        )
-
-
-def epochs_within(
-    budget_s: float, seconds_per_epoch: float, max_epochs: int, share: float = 0.85
-) -> EpochPlan:
-    """The :class:`EpochPlan` for epochs of ``seconds_per_epoch`` within ``share`` of ``budget_s``.
-
-    The share leaves room for epochs slower than the estimate (a busy computer); what
-    is left over is :class:`TimeBudget`'s to guard.
-    """
-    budget_s = checks.number("budget_s", budget_s, above=0, example=600)
-    seconds_per_epoch = checks.number("seconds_per_epoch", seconds_per_epoch, above=0, example=25)
-    max_epochs = checks.whole("max_epochs", max_epochs, 1, example=18)
-    share = checks.number("share", share, above=0, high=1, example=0.85)
-    fits = int(share * budget_s // seconds_per_epoch)
-    return EpochPlan(max(1, min(max_epochs, fits)), max_epochs, seconds_per_epoch, budget_s, share)
-
-
-def plan_epochs(
-    build,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    batch_size: int,
-    budget_s: float,
-    max_epochs: int,
-    share: float = 0.85,
-    probe_steps: int = 32,
-    timed_passes: int = 3,
-    seed: int = 0,
-    clock=time.perf_counter,
-) -> EpochPlan:
-    """Measure how fast a model trains here, then plan the epochs that fit the budget.
-
-    Introduced in notebook 10. ``build()`` returns a fresh compiled model of the kind to
-    be trained; it is trained on the first ``probe_steps`` batches of ``x_train``, once
-    and then ``timed_passes`` times more, and thrown away. The first pass includes
-    Keras' one-off tracing of the training step and is not timed; the fastest of the
-    timed passes gives the seconds per step, and an epoch of ``x_train`` takes as many
-    steps as it has batches. Returns :func:`epochs_within` of that.
-
-    The fastest pass, not the average: a moment's disturbance of a shared computer
-    slows one pass, and planning from it would cost epochs for the whole run. If the
-    computer stays slower than measured, :class:`TimeBudget` stops training in time.
-    Call it before seeding the model that is trained, since it draws random numbers.
-    ``clock`` returns seconds (a stand-in for tests).
-    """
-    batch_size = checks.whole("batch_size", batch_size, 1, example=256)
-    probe_steps = checks.whole("probe_steps", probe_steps, 1, example=32)
-    timed_passes = checks.whole("timed_passes", timed_passes, 1, example=3)
-    x_train = checks.images(x_train, "x_train")
-    y_train = checks.labels(y_train, len(x_train), "y_train")
-    steps_per_epoch = -(-len(x_train) // batch_size)
-    probe_steps = min(probe_steps, steps_per_epoch)
-    model = build()
-    _require_compiled(model)
-    probe = make_dataset(
-        x_train[: probe_steps * batch_size],
-        y_train[: probe_steps * batch_size],
-        batch_size,
-        shuffle=True,
-        seed=seed,
-    )
-    timer = EpochTimer(clock)
-    model.fit(probe, epochs=1 + timed_passes, verbose=0, callbacks=[timer], shuffle=False)
-    seconds_per_step = min(timer.times[1:]) / probe_steps
-    return epochs_within(budget_s, seconds_per_step * steps_per_epoch, max_epochs, share)
 
 
 @dataclass

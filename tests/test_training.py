@@ -43,20 +43,17 @@ def test_set_seed_rejects_bad_seeds(seed):
 
 @pytest.fixture(scope="module")
 def two_epochs(tiny):
-    """A baseline trained for two epochs, with validation and an hour's TimeBudget: the
-    model, the result and the budget, for two tests that only read them (one training)."""
+    """A baseline trained for two epochs, with validation: the model and the result, for
+    the tests that only read them (one training)."""
     x, y, validation = tiny
-    budget = training.TimeBudget(3600)
     model = models.baseline_cnn()
-    result = training.train(
-        model, x, y, validation, epochs=2, batch_size=64, verbose=0, callbacks=[budget]
-    )
-    return model, result, budget
+    result = training.train(model, x, y, validation, epochs=2, batch_size=64, verbose=0)
+    return model, result
 
 
 def test_train_records_every_epoch(tiny, two_epochs):
     _, _, validation = tiny
-    model, result, _ = two_epochs
+    model, result = two_epochs
     assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(values) == 2 for values in result.history.values())
     assert len(result.epoch_seconds) == 2 and result.seconds == pytest.approx(
@@ -115,62 +112,6 @@ def test_per_class_accuracy_is_keyed_by_class_name():
     assert missing[data.CLASS_NAMES[0]] == 0.5 and np.isnan(missing[data.CLASS_NAMES[1]])
 
 
-# ------------------------------------------------------------ TimeBudget (notebook 10)
-
-
-def fake_clock(epoch_seconds):
-    """A clock that advances by the given durations, one per epoch after the start."""
-    times = iter(np.cumsum([0.0, *epoch_seconds]))
-    return lambda: float(next(times))
-
-
-def test_time_budget_stops_before_the_epoch_that_would_overrun(tiny):
-    x, y = tiny[0][:256], tiny[1][:256]
-    budget = training.TimeBudget(100, clock=fake_clock([40, 40, 40, 40, 40]))
-    model = models.baseline_cnn()
-    result = training.train(model, x, y, epochs=5, batch_size=128, verbose=0, callbacks=[budget])
-    # after 2 epochs: 80 s spent, a third epoch of 40 s would end at 120 s > 100 s
-    assert budget.stopped_after == 2
-    assert len(result.epoch_seconds) == len(result.history["loss"]) == 2
-
-
-def test_time_budget_plans_with_the_slowest_epoch():
-    budget = training.TimeBudget(100, clock=fake_clock([10, 45, 20]))
-    budget.set_model(type("FakeModel", (), {"stop_training": False})())
-    budget.set_params({"epochs": 5})
-    budget.on_train_begin()
-    budget.on_epoch_end(0)  # 10 s spent, next assumed 10 s
-    assert budget.stopped_after is None
-    budget.on_epoch_end(1)  # 55 s spent, next assumed 45 s: ends at exactly 100 s
-    assert budget.stopped_after is None
-    budget.on_epoch_end(2)  # 75 s spent, next assumed 45 s: 120 s > 100 s
-    assert budget.stopped_after == 3 and budget.model.stop_training
-
-
-def test_time_budget_does_not_report_a_stop_after_the_last_epoch():
-    budget = training.TimeBudget(10, clock=fake_clock([50, 50]))
-    budget.set_model(type("FakeModel", (), {"stop_training": False})())
-    budget.set_params({"epochs": 2})
-    budget.on_train_begin()
-    budget.on_epoch_end(0)
-    assert budget.stopped_after == 1
-    budget.on_train_begin()  # a second fit starts afresh
-    assert budget.stopped_after is None
-
-
-def test_time_budget_leaves_training_alone_within_budget(two_epochs):
-    _, result, budget = two_epochs
-    assert budget.stopped_after is None and len(result.epoch_seconds) == 2
-    assert len(result.history["loss"]) == 2
-
-
-@pytest.mark.parametrize("seconds", [0, -5, float("nan"), float("inf"), "600", True, None])
-def test_time_budget_rejects_bad_budgets(seconds):
-    text = f"seconds is {seconds!r}; expected a number > 0, e.g. 600"
-    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
-        training.TimeBudget(seconds)
-
-
 # ------------------------------------------------------------ BudgetSchedule (notebook 10)
 
 
@@ -186,12 +127,16 @@ def test_budget_schedule_rate_by_hand():
     assert all(a >= b for a, b in zip(decay, decay[1:], strict=False))
 
 
+def one_second_per_read():
+    """A clock that advances by 1 s every time it is read (the schedule reads it at the start
+    of training, of every epoch and of every call into TensorFlow, and at their ends)."""
+    ticks = iter(range(10_000))
+    return lambda: float(next(ticks))
+
+
 def test_budget_schedule_ends_its_decay_when_the_budget_runs_out(tiny):
-    """Each Keras call (one step here) reads the clock at its start and its end, 1 s apart:
-    the budget of 10 s runs out at the end of the fifth call, wherever the epoch is."""
-    x, y = tiny[0][:64], tiny[1][:64]
-    ticks = iter(range(1000))
-    schedule = training.BudgetSchedule(10, peak=0.01, warmup=0.2, clock=lambda: float(next(ticks)))
+    x, y = tiny[0][:64], tiny[1][:64]  # 4 steps of 16 images per epoch
+    schedule = training.BudgetSchedule(100, peak=0.01, warmup=0.2, clock=one_second_per_read())
     model = models.baseline_cnn(compile=False)
     model.compile(
         optimizer=keras.optimizers.Adam(0.01),
@@ -199,24 +144,41 @@ def test_budget_schedule_ends_its_decay_when_the_budget_runs_out(tiny):
         steps_per_execution=1,
     )
     model.fit(x, y, batch_size=16, epochs=50, verbose=0, callbacks=[schedule])
-    # calls start at 1, 3, 5, 7, 9 s (the start was 0 s): shares 0.1 ... 0.9 of the budget
-    assert [t for t, _ in schedule.history] == [1.0, 3.0, 5.0, 7.0, 9.0]
-    assert schedule.stopped_at == 10.0
-    assert int(model.optimizer.iterations) == 5  # the second epoch stopped after its first step
-    assert schedule.history[0][1] == pytest.approx(0.005)  # half the warm-up
-    assert schedule.last_rate == pytest.approx(schedule.rate(0.9))
-    assert schedule.rate(0.9) < 0.01 * 0.05  # near the end of the cosine
+    # 10 reads per epoch: its start, 4 calls (start, end), its end. Epoch k's calls start at
+    # 10(k - 1) + 2, 4, 6, 8 s and take 1 s. The call of epoch 10 that ends at 99 s stops
+    # training: another of 1 s would end at the budget, 100 s.
+    starts = [10 * (k - 1) + i for k in range(1, 11) for i in (2, 4, 6, 8)]
+    assert [t for t, _ in schedule.history] == starts
+    assert schedule.stopped_at == 99.0 and int(model.optimizer.iterations) == 40
+    assert schedule.history[7][1] == pytest.approx(0.01 * 0.18 / 0.2)  # 18 s: still warming up
+    assert schedule.history[8][1] == pytest.approx(
+        0.01 * 0.5 * (1 + np.cos(np.pi * 0.02 / 0.8))
+    )  # 22 s
+    assert schedule.last_rate == pytest.approx(
+        0.01 * 0.5 * (1 + np.cos(np.pi * (0.98 - 0.2) / 0.8))
+    )
+    assert schedule.last_rate < 0.0001  # below 1% of the peak: the decay ended with the budget
     assert float(model.optimizer.learning_rate) == pytest.approx(schedule.last_rate)
 
 
-def test_budget_schedule_lets_the_epochs_end_first(tiny):
-    x, y = tiny[0][:32], tiny[1][:32]
-    ticks = iter(range(1000))
-    schedule = training.BudgetSchedule(100, peak=0.01, clock=lambda: float(next(ticks)))
+def test_budget_schedule_ends_its_decay_with_the_epochs_when_they_end_first(tiny):
+    """A budget far longer than the epochs: after each epoch the schedule projects the rest."""
+    x, y = tiny[0][:32], tiny[1][:32]  # 2 steps per epoch
+    schedule = training.BudgetSchedule(1000, peak=0.01, warmup=0.0, clock=one_second_per_read())
     model = models.baseline_cnn(compile=False)
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[schedule])
-    assert schedule.stopped_at is None and len(schedule.history) == 4  # 2 epochs of 2 steps
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        steps_per_execution=1,
+    )
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[schedule])
+    # epoch 1 runs from 1 s to 6 s (5 s): 6 + 2 x 5 = 16 s projected; epoch 2 from 7 s to 12 s:
+    # 12 + 1 x 5 = 17 s; the last steps start at 14 and 16 s, 16/17 of the way down the cosine
+    assert schedule.stopped_at is None and len(schedule.history) == 6
+    assert schedule.horizon == 18.0  # after the last epoch: the time it ended
+    assert schedule.history[0][1] == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi * 2 / 1000)))
+    assert schedule.last_rate == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi * 16 / 17)))
+    assert schedule.last_rate < 0.0001  # 1% of the peak: the decay ended with the epochs
 
 
 def test_budget_schedule_needs_a_rate_it_can_set(tiny):
@@ -249,69 +211,6 @@ def test_budget_schedule_rejects_bad_settings(kwargs, text):
         training.BudgetSchedule(**kwargs)
 
 
-# ------------------------------------------------------------ planning epochs (notebook 10)
-
-
-@pytest.mark.parametrize(
-    ("budget", "per_epoch", "max_epochs", "expected"),
-    [
-        (600, 25.0, 18, 18),  # 20 would fit 85% of the budget: the most allowed wins
-        (600, 54.0, 18, 9),  # 510 s // 54 s
-        (600, 51.0, 18, 10),  # exactly 510 s
-        (600, 700.0, 18, 1),  # not even one fits: still one epoch
-    ],
-)
-def test_epochs_within_fits_the_share_of_the_budget(budget, per_epoch, max_epochs, expected):
-    plan = training.epochs_within(budget, per_epoch, max_epochs)
-    assert plan.epochs == expected
-    assert plan.epochs * per_epoch <= 0.85 * budget or plan.epochs == 1
-
-
-def test_epoch_plan_says_what_limited_it():
-    assert "(the most allowed;" in str(training.epochs_within(600, 25.0, 18))
-    text = str(training.epochs_within(600, 54.0, 18))
-    assert text.startswith("about 54.0 s per epoch: 9 epochs (what fits; about 486 s")
-
-
-def test_plan_epochs_plans_from_the_fastest_timed_pass_of_the_probe(tiny):
-    x, y = tiny[0][:200], tiny[1][:200]  # 4 batches of 64 (the last one short)
-    built = []
-
-    def build():
-        built.append(models.baseline_cnn())
-        return built[-1]
-
-    # EpochTimer reads the clock at the start and end of each of the probe's passes: the
-    # first (with the one-off tracing) takes 100 s and is not timed; of the three timed
-    # passes of 2 steps, one is disturbed (30 s), the fastest takes 12 s.
-    clock = iter([0.0, 100.0, 100.0, 130.0, 130.0, 142.0, 142.0, 156.0])
-    plan = training.plan_epochs(
-        build,
-        x,
-        y,
-        batch_size=64,
-        budget_s=600,
-        max_epochs=30,
-        probe_steps=2,
-        timed_passes=3,
-        clock=lambda: next(clock),
-    )
-    assert plan.seconds_per_epoch == pytest.approx(6.0 * 4)  # 6 s per step, 4 steps
-    assert plan.epochs == 21  # 510 s // 24 s
-    assert len(built) == 1 and int(built[0].optimizer.iterations) == 4 * 2  # 4 passes of 2 steps
-
-
-@pytest.mark.parametrize("name", ["probe_steps", "timed_passes"])
-def test_plan_epochs_rejects_a_probe_of_no_steps(tiny, name):
-    with pytest.raises(ValueError, match=f"^{name} is 0; expected a whole number >= 1"):
-        training.plan_epochs(models.baseline_cnn, *tiny[:2], 64, 600, 18, **{name: 0})
-
-
-def test_plan_epochs_needs_a_compiled_model(tiny):
-    with pytest.raises(ValueError, match="not compiled"):
-        training.plan_epochs(lambda: models.baseline_cnn(compile=False), *tiny[:2], 64, 600, 18)
-
-
 def test_predict_pads_the_last_batch_but_returns_one_row_per_image(tiny):
     x = tiny[0][:5]
     model = models.baseline_cnn()
@@ -326,10 +225,18 @@ def test_predict_returns_float32_for_a_mixed_bfloat16_model(tiny):
         model = models.baseline_cnn()
     finally:
         keras.config.set_dtype_policy("float32")
-    assert model.layers[-1].compute_dtype == "bfloat16"
+    assert model.get_layer("conv1").compute_dtype == "bfloat16"
+    assert model.layers[-1].compute_dtype == "float32"  # the softmax stays in float32
     probabilities = training.predict(model, tiny[0][:3])
     assert probabilities.dtype == np.float32
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-2)  # bfloat16's precision
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_a_bfloat16_softmax_would_round_high_confidences_to_one():
+    """Why the softmax stays in float32: bfloat16 keeps 8 bits of precision, so next to 1
+    its numbers are 2**-8 apart, and every probability above 1 - 2**-9 = 0.998 rounds to 1."""
+    as_bfloat16 = keras.ops.convert_to_numpy(keras.ops.cast([0.997, 0.999, 0.9995], "bfloat16"))
+    np.testing.assert_array_equal(as_bfloat16.astype(np.float32), [0.99609375, 1.0, 1.0])
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])

@@ -199,6 +199,12 @@ def check(c):
         dense_share=c["dense_share"],
     )
     if c.full:  # the book's settings: this run's numbers
+        c.claim(
+            "the capstone's learning rate ends at zero as the run's time runs out (below 1% of "
+            "its start at the last step)",
+            c["last_rate_share"] < 0.01,
+            last_rate_share=c["last_rate_share"],
+        )
         if c["policy"] == c["ablation_policy"]:  # not on a processor without bfloat16
             c.claim(
                 "this run used the book's settings, which the shipped ablation measured",
