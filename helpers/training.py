@@ -55,18 +55,17 @@ class EpochTimer(keras.callbacks.Callback):
 class BudgetSchedule(keras.callbacks.Callback):
     """A learning rate that follows the share of a time budget used (introduced in notebook 10).
 
-    A schedule planned in epochs is cut short on a computer slower than planned, in the
-    middle of its decay. This one is planned in seconds: before every call into
+    A schedule planned in steps is cut short on a computer slower than planned, in the
+    middle of its decay. This one also follows the clock: before every call into
     TensorFlow (a Keras "batch" of ``steps_per_execution`` steps) it sets the optimizer's
-    learning rate from the share ``u`` of the run's time used so far. The rate rises
-    linearly from 0 to ``peak`` over the first ``warmup`` of that time, then decays along
-    a cosine to ``end`` at ``u = 1``. The run's time is ``seconds``, the budget, where
-    training stops, wherever the epoch is; or, when the epochs given to ``fit`` would end
-    sooner, the time they are projected to take: after every epoch the schedule projects
-    the remaining epochs at the pace of the fastest epoch so far. On a fast or a slow
-    computer the schedule therefore ends where it should. Training stops after the call
-    when another call as long would end past the budget, so a run ends within it.
-    Validation at the end of an epoch counts against the time too.
+    learning rate from the share ``u`` of the run used so far, the larger of two shares:
+    the time spent out of ``seconds``, and the optimizer steps taken out of those the
+    epochs given to ``fit`` hold. The rate rises linearly from 0 to ``peak`` over the first
+    ``warmup`` of the run, then decays along a cosine to ``end`` at ``u = 1``. Whichever
+    runs out first, the budget or the epochs, ends the decay: on a slow computer the
+    clock leads, and training stops when another call as long as the last one would end
+    past the budget, wherever the epoch is; on a fast one the steps lead, and the run is
+    then exactly repeatable. Validation at the end of an epoch counts against the time.
 
     ``history`` holds one (seconds since the start, learning rate) pair per call;
     ``stopped_at`` is the time at which the budget ran out (``None`` if training ran all
@@ -93,7 +92,7 @@ class BudgetSchedule(keras.callbacks.Callback):
         self.stopped_at: float | None = None
 
     def rate(self, used: float) -> float:
-        """The learning rate when the share ``used`` (0 to 1) of the budget is spent."""
+        """The learning rate when the share ``used`` (0 to 1) of the run is spent."""
         used = min(max(float(used), 0.0), 1.0)
         if used < self.warmup:
             return self.peak * used / self.warmup
@@ -111,26 +110,21 @@ class BudgetSchedule(keras.callbacks.Callback):
                 "the optimizer's learning rate is a schedule; BudgetSchedule sets the rate "
                 "itself: compile with a number (for example learning_rate=0.008)"
             )
-        self._start = self._epoch_start = self.clock()
-        self._fastest = float("inf")
-        self.horizon = self.seconds  # the run's time, until the epochs say it is shorter
+        params = self.params or {}
+        epochs, steps = params.get("epochs"), params.get("steps")
+        self._total_steps = epochs * steps if epochs and steps else None
+        self._first_step = int(self.model.optimizer.iterations)
+        self._start = self.clock()
         self.history = []
         self.stopped_at = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = self.clock()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = self.clock()
-        self._fastest = min(self._fastest, now - self._epoch_start)
-        planned = self.params.get("epochs") if self.params else None
-        if planned:
-            projected = now - self._start + (planned - epoch - 1) * self._fastest
-            self.horizon = min(self.seconds, projected)
-
     def on_train_batch_begin(self, batch, logs=None):
         elapsed = self.clock() - self._start
-        rate = self.rate(elapsed / self.horizon) if self.horizon > 0 else self.end
+        used = elapsed / self.seconds
+        if self._total_steps:
+            taken = int(self.model.optimizer.iterations) - self._first_step
+            used = max(used, taken / self._total_steps)
+        rate = self.rate(used)
         self.model.optimizer.learning_rate.assign(rate)
         self.history.append((elapsed, rate))
         self._call_start = elapsed

@@ -127,58 +127,56 @@ def test_budget_schedule_rate_by_hand():
     assert all(a >= b for a, b in zip(decay, decay[1:], strict=False))
 
 
-def one_second_per_read():
-    """A clock that advances by 1 s every time it is read (the schedule reads it at the start
-    of training, of every epoch and of every call into TensorFlow, and at their ends)."""
-    ticks = iter(range(10_000))
+def one_second_per_read(seconds=1):
+    """A clock that advances by ``seconds`` every time it is read (the schedule reads it at
+    the start of training, and at the start and the end of every call into TensorFlow)."""
+    ticks = iter(range(0, 100_000, seconds))
     return lambda: float(next(ticks))
 
 
-def test_budget_schedule_ends_its_decay_when_the_budget_runs_out(tiny):
-    x, y = tiny[0][:64], tiny[1][:64]  # 4 steps of 16 images per epoch
-    schedule = training.BudgetSchedule(100, peak=0.01, warmup=0.2, clock=one_second_per_read())
+def _fit_with(schedule, x, y, batch_size, epochs):
     model = models.baseline_cnn(compile=False)
     model.compile(
         optimizer=keras.optimizers.Adam(0.01),
         loss="sparse_categorical_crossentropy",
         steps_per_execution=1,
     )
-    model.fit(x, y, batch_size=16, epochs=50, verbose=0, callbacks=[schedule])
-    # 10 reads per epoch: its start, 4 calls (start, end), its end. Epoch k's calls start at
-    # 10(k - 1) + 2, 4, 6, 8 s and take 1 s. The call of epoch 10 that ends at 99 s stops
-    # training: another of 1 s would end at the budget, 100 s.
-    starts = [10 * (k - 1) + i for k in range(1, 11) for i in (2, 4, 6, 8)]
-    assert [t for t, _ in schedule.history] == starts
-    assert schedule.stopped_at == 99.0 and int(model.optimizer.iterations) == 40
-    assert schedule.history[7][1] == pytest.approx(0.01 * 0.18 / 0.2)  # 18 s: still warming up
-    assert schedule.history[8][1] == pytest.approx(
-        0.01 * 0.5 * (1 + np.cos(np.pi * 0.02 / 0.8))
-    )  # 22 s
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[schedule])
+    return model
+
+
+def test_budget_schedule_ends_its_decay_when_the_budget_runs_out(tiny):
+    x, y = tiny[0][:64], tiny[1][:64]  # 4 steps of 16 images per epoch, 50 epochs: 200 steps
+    schedule = training.BudgetSchedule(100, peak=0.01, warmup=0.2, clock=one_second_per_read())
+    model = _fit_with(schedule, x, y, batch_size=16, epochs=50)
+    # call k starts at 2k - 1 s and ends at 2k s; after call 50 (100 s) another call of 1 s
+    # would end past the budget: training stops. The clock leads: (2k - 1)/100 > (k - 1)/200.
+    assert [t for t, _ in schedule.history] == [float(2 * k - 1) for k in range(1, 51)]
+    assert schedule.stopped_at == 100.0 and int(model.optimizer.iterations) == 50
+    assert schedule.history[9][1] == pytest.approx(0.01 * 0.19 / 0.2)  # 19 s: still warming up
+    assert schedule.history[10][1] == pytest.approx(
+        0.01 * 0.5 * (1 + np.cos(np.pi * 0.01 / 0.8))
+    )  # 21 s
     assert schedule.last_rate == pytest.approx(
-        0.01 * 0.5 * (1 + np.cos(np.pi * (0.98 - 0.2) / 0.8))
+        0.01 * 0.5 * (1 + np.cos(np.pi * (0.99 - 0.2) / 0.8))
     )
     assert schedule.last_rate < 0.0001  # below 1% of the peak: the decay ended with the budget
     assert float(model.optimizer.learning_rate) == pytest.approx(schedule.last_rate)
 
 
-def test_budget_schedule_ends_its_decay_with_the_epochs_when_they_end_first(tiny):
-    """A budget far longer than the epochs: after each epoch the schedule projects the rest."""
-    x, y = tiny[0][:32], tiny[1][:32]  # 2 steps per epoch
-    schedule = training.BudgetSchedule(1000, peak=0.01, warmup=0.0, clock=one_second_per_read())
-    model = models.baseline_cnn(compile=False)
-    model.compile(
-        optimizer=keras.optimizers.Adam(0.01),
-        loss="sparse_categorical_crossentropy",
-        steps_per_execution=1,
-    )
-    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[schedule])
-    # epoch 1 runs from 1 s to 6 s (5 s): 6 + 2 x 5 = 16 s projected; epoch 2 from 7 s to 12 s:
-    # 12 + 1 x 5 = 17 s; the last steps start at 14 and 16 s, 16/17 of the way down the cosine
-    assert schedule.stopped_at is None and len(schedule.history) == 6
-    assert schedule.horizon == 18.0  # after the last epoch: the time it ended
-    assert schedule.history[0][1] == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi * 2 / 1000)))
-    assert schedule.last_rate == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi * 16 / 17)))
-    assert schedule.last_rate < 0.0001  # 1% of the peak: the decay ended with the epochs
+def test_budget_schedule_follows_the_steps_when_the_epochs_end_first(tiny):
+    """A budget far longer than the epochs: the steps lead, and the run is repeatable."""
+    x, y = tiny[0][:64], tiny[1][:64]  # 16 steps of 4 images per epoch, 3 epochs: 48 steps
+    first = training.BudgetSchedule(1000, peak=0.01, warmup=0.0, clock=one_second_per_read())
+    _fit_with(first, x, y, batch_size=4, epochs=3)
+    assert first.stopped_at is None and len(first.history) == 48
+    # from the second call on, call k + 1 has taken k of the 48 steps: share k/48
+    rates = [rate for _, rate in first.history]
+    assert rates[1:] == pytest.approx([first.rate(k / 48) for k in range(1, 48)])
+    assert first.last_rate < 0.0001  # 47/48 of the cosine: the decay ended with the epochs
+    slower = training.BudgetSchedule(1000, peak=0.01, warmup=0.0, clock=one_second_per_read(3))
+    _fit_with(slower, x, y, batch_size=4, epochs=3)
+    assert [rate for _, rate in slower.history][1:] == rates[1:]  # a slower clock, the same rates
 
 
 def test_budget_schedule_needs_a_rate_it_can_set(tiny):
