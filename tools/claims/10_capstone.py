@@ -1,6 +1,7 @@
 """What notebook 10's text says about its numbers (helpers.claims records them)."""
 
 from helpers import models
+from tools.claims import seeds_at_chance
 
 ABLATIONS = {
     "without batch norm",
@@ -176,10 +177,7 @@ def _batch_norm(c):
         len(sweep.seeds) == 5 and all(v != "higher" for v in verdicts.values()),
         verdicts=verdicts,
     )
-    collapsed = {
-        name: int((sweep.values(f"{name}, lr {BN_RATES[-1]:g}") < 0.11).sum())
-        for name in ("baseline", "BN")
-    }
+    collapsed = seeds_at_chance(sweep, BN_RATES[-1])
     c.claim(
         "at notebook 07's highest learning rate batch normalization collapsed to chance less "
         "often than the baseline, though in some seeds",

@@ -34,6 +34,19 @@ HERE = Path(__file__).resolve().parent
 PROFILES = ("fast", "full")
 
 
+#: A validation accuracy below this ends a run at chance (one right answer in ten).
+CHANCE = 0.11
+
+
+def seeds_at_chance(sweep, rate: float) -> dict[str, int]:
+    """Seeds of notebook 07's sweep ("batch_norm") whose model ended at chance at ``rate``,
+    for the baseline and for batch normalization (notebooks 07 and 10 state them)."""
+    return {
+        name: int((sweep.values(f"{name}, lr {rate:g}") < CHANCE).sum())
+        for name in ("baseline", "BN")
+    }
+
+
 class MissingValue(KeyError):
     """A claim needs a value the notebook did not record."""
 
