@@ -28,15 +28,12 @@ def _per_seed(row: dict) -> dict[int, float]:
     return dict(enumerate(row["accuracies"]))
 
 
-def _accuracy_verdict(a: dict, b: dict) -> str:
-    """'higher', 'lower' or 'no clear difference', for a's accuracy against b's, seed by seed."""
-    return comparisons.paired(_per_seed(a), _per_seed(b)).verdict
-
-
-def _verdict_words(verdict: str, a: str, b: str) -> str:
+def _compared(a: dict, b: dict, name_a: str, name_b: str) -> str:
+    """How path ``a``'s test accuracy compares with ``b``'s, seed by seed, in words."""
+    verdict = comparisons.paired(_per_seed(a), _per_seed(b)).verdict
     if verdict == "no clear difference":
-        return f"{a} and {b} cannot be told apart by the course's paired rule over these seeds"
-    return f"{a} is clearly {verdict} than {b} by the course's paired rule"
+        return f"{name_a} and {name_b} cannot be told apart by the course's paired rule over these seeds"
+    return f"{name_a} is clearly {verdict} than {name_b} by the course's paired rule"
 
 
 def run_to_run_spread(throughput: dict) -> float:
@@ -60,8 +57,8 @@ def _pct(x: float) -> str:
 def _speed_words(ratio: float, spread: float) -> str:
     """A single timing's ratio against the default, judged against the run-to-run spread."""
     if 1 / (1 + spread) <= ratio <= 1 + spread:  # as far as two runs of one path differed
-        return f"{ratio:.2f}× the default's speed, within the run-to-run spread"
-    return f"{ratio:.2f}× the default's speed, {'faster' if ratio > 1 else 'slower'}"
+        return f"{ratio:.2f}× its reference's speed, within the run-to-run spread"
+    return f"{ratio:.2f}× its reference's speed, {'faster' if ratio > 1 else 'slower'}"
 
 
 def _faster_path(t: dict, rows: dict) -> list[str]:
@@ -78,9 +75,7 @@ def _faster_path(t: dict, rows: dict) -> list[str]:
         lines[0] += (
             f", against {_pct(reference['accuracy_mean'])} for the notebooks' float32 path "
             f"at batch 32 and {_pct(plain['accuracy_mean'])} for the plain recipe: "
-            + _verdict_words(
-                _accuracy_verdict(chosen, reference), "the faster path", "the float32 path"
-            )
+            + _compared(chosen, reference, "the faster path", "the float32 path")
             + "."
         )
     else:
@@ -98,7 +93,7 @@ def _where_from(rows: dict, peak: dict) -> list[str]:
             f"TensorFlow), at the plain recipe's batch and precision: {f32['ratio']:.2f}×. "
             f"Its accuracy ({_pct(f32['accuracy_mean'])} against "
             f"{_pct(plain['accuracy_mean'])}): "
-            + _verdict_words(_accuracy_verdict(f32, plain), "the pipeline", "the plain recipe")
+            + _compared(f32, plain, "the pipeline", "the plain recipe")
             + "; the two shuffle the images differently."
         )
     bf32 = rows.get(path_key("mixed_bfloat16", 32))
@@ -147,7 +142,7 @@ def _tuning(tuning: list[dict], spread: float) -> list[str]:
             reference = by_label["batch 128"]
         ratio = row["images_per_s"] / reference["images_per_s"]
         against = "" if reference is default else f" against {reference['label']} without it"
-        speed = _speed_words(ratio, spread).replace("the default's", "its reference's")
+        speed = _speed_words(ratio, spread)
         accuracy = row["test_accuracy"] - reference["test_accuracy"]
         lines.append(
             f"- {row['label']}: {speed}{against}; test accuracy {row['test_accuracy']:.4f} "
@@ -175,7 +170,7 @@ def _jax(rows: dict) -> list[str]:
         f"**Keras on JAX** ran the same plain recipe at {jax['ratio']:.2f}× TensorFlow's "
         f"({jax['images_per_s']:,.0f} images per second): {faster} on these cores. Its "
         f"accuracy ({_pct(jax['accuracy_mean'])} against {_pct(plain['accuracy_mean'])}): "
-        + _verdict_words(_accuracy_verdict(jax, plain), "the JAX backend", "TensorFlow")
+        + _compared(jax, plain, "the JAX backend", "TensorFlow")
         + "."
     ]
 
