@@ -35,6 +35,7 @@ __all__ = [
     "feature_layer_names",
     "fingerprint",
     "layer_outputs",
+    "with_test_time_shifts",
 ]
 
 INPUT_SHAPE = (28, 28, 1)
@@ -352,6 +353,7 @@ def capstone_cnn(
     max_shift: int = 0,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
     batch_norm: bool = True,
+    bn_momentum: float = 0.99,
 ) -> keras.Model:
     """Notebook 10's model: convolution blocks with batch norm, pooling and dropout.
 
@@ -367,6 +369,8 @@ def capstone_cnn(
     to that many pixels. ``learning_rate`` may be a number or a Keras schedule.
     ``batch_norm=False`` (notebook 10's ablation) leaves out every BatchNormalization
     layer; the convolutions and the dense layer then have biases of their own.
+    ``bn_momentum`` is the momentum of the batch normalization's moving statistics
+    (Keras' default, 0.99; notebook 07 measures what a smaller one changes).
     """
     widths = checks.positive_ints("widths", widths, "(32, 64), one per block")
     if len(widths) > 3:
@@ -381,6 +385,7 @@ def capstone_cnn(
     checks.flag("batch_norm", batch_norm)
     checks.rate("conv_dropout", conv_dropout)
     checks.rate("dense_dropout", dense_dropout)
+    bn_momentum = checks.number("bn_momentum", bn_momentum, 0, below=1, example=0.99)
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs
@@ -396,7 +401,7 @@ def capstone_cnn(
                 int(width), 3, padding="same", use_bias=not batch_norm, name=f"conv{b}_{c}"
             )(x)
             if batch_norm:
-                x = layers.BatchNormalization(name=f"bn{b}_{c}")(x)
+                x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{b}_{c}")(x)
             x = layers.Activation("relu", name=f"relu{b}_{c}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{b}")(x)
         if conv_dropout:
@@ -404,7 +409,7 @@ def capstone_cnn(
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(int(dense_units), use_bias=not batch_norm, name="dense")(x)
     if batch_norm:
-        x = layers.BatchNormalization(name="bn_dense")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name="bn_dense")(x)
     x = layers.Activation("relu", name="relu_dense")(x)
     if dense_dropout:
         x = layers.Dropout(dense_dropout, name="drop_dense")(x)
@@ -414,3 +419,31 @@ def capstone_cnn(
     return compile_model(
         keras.Model(inputs, outputs, name="capstone_cnn"), learning_rate
     )  # float32 softmax: see cnn()
+
+
+def with_test_time_shifts(model: keras.Model, shift: int = 1) -> keras.Model:
+    """``model``'s probabilities averaged over shifted copies of each image (notebook 10).
+
+    Test-time augmentation: the image as it is and its four neighbours moved ``shift``
+    pixels right, left, down and up (the uncovered border filled with 0, the background),
+    each classified by the same ``model``, and the five softmax outputs averaged. Built
+    from standard layers only (``ZeroPadding2D`` and ``Cropping2D`` shift, ``Average``
+    averages), so the returned model saves to a ``.keras`` file that loads anywhere
+    without the course's helpers. It is compiled as :func:`compile_model` compiles, for
+    ``evaluate``; it is meant for prediction, not for training.
+    """
+    checks.model(model)
+    shift = checks.whole("shift", shift, 1, 13, example=1)
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    views = [inputs]
+    # (rows, columns) padding then cropping: right, left, down, up
+    for name, pad, crop in (
+        ("right", ((0, 0), (shift, 0)), ((0, 0), (0, shift))),
+        ("left", ((0, 0), (0, shift)), ((0, 0), (shift, 0))),
+        ("down", ((shift, 0), (0, 0)), ((0, shift), (0, 0))),
+        ("up", ((0, shift), (0, 0)), ((shift, 0), (0, 0))),
+    ):
+        padded = layers.ZeroPadding2D(pad, name=f"pad_{name}")(inputs)
+        views.append(layers.Cropping2D(crop, name=f"shift_{name}")(padded))
+    outputs = layers.Average(name="average", dtype="float32")([model(view) for view in views])
+    return compile_model(keras.Model(inputs, outputs, name=f"{model.name}_tta"))

@@ -103,12 +103,21 @@ def test_trains_one_step_and_predicts_probabilities():
         (dict(max_shift=-1), "max_shift is -1"),
         (dict(max_shift=15), "max_shift is 15; expected a whole number from 0 to 14"),
         (dict(learning_rate=0.0), "learning_rate is 0.0"),
+        (dict(bn_momentum=1.0), "bn_momentum is 1.0"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError) as err:
         models.capstone_cnn(**kwargs)
     assert message in str(err.value)
+
+
+def test_bn_momentum_reaches_every_batch_norm_layer():
+    model = models.capstone_cnn(widths=(8, 16), bn_momentum=0.9)
+    momenta = {layer.name: layer.momentum for layer in model.layers if isinstance(layer, layers.BatchNormalization)}
+    assert set(momenta) == {"bn1_1", "bn1_2", "bn2_1", "bn2_2", "bn_dense"}
+    assert set(momenta.values()) == {0.9}
+    assert models.capstone_cnn(widths=(8,)).get_layer("bn1_1").momentum == 0.99  # Keras' default
 
 
 def test_layers_are_named_for_inspection():

@@ -1,0 +1,166 @@
+"""Notebook 10's budget runs: test-time shifts, the runs' rows and the shipped results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from keras import layers
+
+from helpers import budget, models, training
+from helpers.comparisons import paired
+
+
+def _one_pixel_reader(row: int, col: int) -> keras.Model:
+    """A linear model whose one output is the pixel at (row, col)."""
+    model = keras.Sequential(
+        [keras.Input(models.INPUT_SHAPE), layers.Flatten(), layers.Dense(1, use_bias=False)]
+    )
+    weights = np.zeros((28 * 28, 1), "float32")
+    weights[row * 28 + col] = 1.0
+    model.layers[-1].set_weights([weights])
+    return model
+
+
+def _dot(row: int, col: int) -> np.ndarray:
+    image = np.zeros((1, 28, 28, 1), "float32")
+    image[0, row, col, 0] = 1.0
+    return image
+
+
+def test_test_time_shifts_average_the_pixel_and_its_four_neighbours():
+    # The model reads pixel (5, 5). Shifted right by one, the view holds at (5, 5) what
+    # the image holds at (5, 4); so a dot at (5, 5) or at any of its four neighbours is
+    # seen in exactly one of the five views: 1/5. A dot two pixels away is never seen.
+    wrapped = models.with_test_time_shifts(_one_pixel_reader(5, 5))
+    for row, col, expected in [
+        (5, 5, 0.2),
+        (5, 4, 0.2),
+        (5, 6, 0.2),
+        (4, 5, 0.2),
+        (6, 5, 0.2),
+        (5, 7, 0.0),
+        (4, 4, 0.0),
+    ]:
+        assert float(wrapped.predict(_dot(row, col), verbose=0)[0, 0]) == pytest.approx(expected), (
+            row,
+            col,
+        )
+    # which view is which: the "right" view moves the dot at (5, 4) to (5, 5)
+    right = keras.Model(wrapped.input, wrapped.get_layer("shift_right").output)
+    assert right.predict(_dot(5, 4), verbose=0)[0, 5, 5, 0] == 1.0
+
+
+def test_the_wrapped_model_and_tta_predict_agree():
+    keras.utils.set_random_seed(0)
+    model = models.capstone_cnn(widths=(8, 16), dense_units=16)
+    images = np.random.default_rng(0).random((12, 28, 28, 1), dtype="float32")
+    wrapped = models.with_test_time_shifts(model)
+    np.testing.assert_allclose(
+        wrapped.predict(images, verbose=0), budget.tta_predict(model, images), atol=1e-6
+    )
+    single = training.predict(model, images)
+    assert not np.allclose(budget.tta_predict(model, images), single)  # the views differ
+
+
+def test_the_wrapped_model_loads_and_scores_the_same_without_the_helpers(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.with_test_time_shifts(models.capstone_cnn(widths=(8,), dense_units=8))
+    images = np.random.default_rng(1).random((20, 28, 28, 1), dtype="float32")
+    labels = np.arange(20) % 10
+    path = tmp_path / "tta.keras"
+    model.save(path)
+    np.save(tmp_path / "x.npy", images)
+    np.save(tmp_path / "y.npy", labels)
+    script = (
+        "import keras, numpy as np, sys\n"
+        f"m = keras.models.load_model({str(path)!r})\n"
+        f"x, y = np.load({str(tmp_path / 'x.npy')!r}), np.load({str(tmp_path / 'y.npy')!r})\n"
+        "assert 'helpers' not in sys.modules\n"
+        "print(m.evaluate(x, y, verbose=0, return_dict=True)['accuracy'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    expected = model.evaluate(images, labels, verbose=0, return_dict=True)["accuracy"]
+    assert float(out.stdout.strip().splitlines()[-1]) == pytest.approx(expected)
+
+
+def test_bad_shift_is_named():
+    with pytest.raises(ValueError, match="shift is 0"):
+        models.with_test_time_shifts(_one_pixel_reader(0, 0), shift=0)
+
+
+def test_a_run_follows_the_budget_and_records_every_evaluation(tmp_path):
+    # 600 images in batches of 256: 3 steps an epoch, one call into TensorFlow each; the
+    # first call also traces the model, a few seconds of the budget
+    row = budget.run("recipe", 0, 15.0, train_size=600, val_size=200, test=True, test_size=200)
+    assert tuple(row) == budget.RUN_COLUMNS
+    assert row["train_size"] == 600 and row["budget_s"] == 15.0
+    assert row["epochs"] == pytest.approx(row["steps"] / 3, abs=0.01) and row["steps"] > 3
+    assert (
+        row["stopped_by_budget"] and row["stopped_at_s"] <= 15.0
+    )  # before a call that would overrun
+    assert row["last_rate_share"] < 0.05  # the cosine had nearly ended
+    for column in budget.EVALUATIONS.values():
+        assert 0.0 <= row[column] <= 1.0
+    assert 0.0 <= row["test_accuracy"] <= 1.0
+
+
+def test_label_smoothing_trains_on_one_hot_labels():
+    model = budget._build(budget.RECIPE | budget.VARIANTS["label smoothing 0.1"])
+    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert model.loss.get_config()["label_smoothing"] == 0.1
+    assert model.optimizer.use_ema
+
+
+def test_the_shipped_runs_have_their_columns_and_every_pair_of_seeds():
+    runs, baseline = budget.load()
+    search = runs[runs["budget_s"].isna()]
+    seeds = {variant: set(group["seed"]) for variant, group in search.groupby("variant")}
+    assert set(seeds) == set(budget.VARIANTS)
+    assert len({frozenset(s) for s in seeds.values()}) == 1 and len(seeds["recipe"]) >= 3
+    assert (search["epochs"] == budget.SEARCH_EPOCHS).all() and not search[
+        "stopped_by_budget"
+    ].any()
+    goals = runs[runs["test_accuracy"].notna()]
+    assert set(goals["variant"]) == {"recipe"}
+    assert goals.groupby("budget_s").size().to_dict() == {300.0: 3, 600.0: 3}
+    assert (runs["parameters"] <= models.CAPSTONE_MAX_PARAMETERS).all()
+    assert goals["stopped_by_budget"].all()  # the clock ended every goal run, not the epochs
+    assert list(baseline.columns) == ["seed", "epoch", "elapsed_s", "val_accuracy"]
+
+
+def test_effects_are_paired_by_seed():
+    runs = pd.DataFrame(
+        [
+            {
+                "variant": v,
+                "seed": s,
+                "budget_s": np.nan,
+                "val_accuracy": base + d,
+                "val_accuracy_ema": base + d + 0.001,
+                "val_accuracy_tta": base + d + 0.003,
+                "val_accuracy_ema_tta": base + d + 0.004,
+                "val_accuracy_ema_tta_flip": base + d,
+            }
+            for s, base in [(0, 0.90), (1, 0.93), (2, 0.91)]
+            for v, d in [
+                ("recipe", 0.0),
+                ("label smoothing 0.1", 0.002),
+                ("BN momentum 0.9", -0.01),
+            ]
+        ]
+    )
+    goal = runs[runs["variant"] == "recipe"].assign(budget_s=600.0, val_accuracy=0.5)
+    table = budget.effects(pd.concat([runs, goal]))  # the goal runs play no part
+    # +0.2 points on every seed, though the seeds' spread is 3 points: clear by the paired rule
+    assert table.loc["label smoothing 0.1", "verdict"] == "higher"
+    assert table.loc["label smoothing 0.1", "mean difference"] == pytest.approx(0.002)
+    assert table.loc["BN momentum 0.9", "verdict"] == "lower"
+    assert table.loc["test-time shifts", "mean difference"] == pytest.approx(0.003)
+    assert table.loc["mirror images too", "mean difference"] == pytest.approx(-0.004)
+    expected = paired({0: 0.901, 1: 0.931, 2: 0.911}, {0: 0.90, 1: 0.93, 2: 0.91})
+    assert table.loc["weight average (EMA)", "mean difference"] == pytest.approx(expected.mean)
