@@ -6,6 +6,7 @@
 #   make bench  measure training throughput and whole-course execution time
 #   make sweep  re-run the seed sweeps (helpers.sweeps.EXPERIMENTS; ~2.5 h; SWEEP=<name>: one;
 #               SEEDS=0,1: those seeds only, a partial result for make sweep-merge SWEEP=<name>)
+#   make budget the capstone's runs under a time budget (notebook 10; ~2 h, nothing else running)
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
 #   make assignments   student versions and Otter-Grader autograders (_build/assignments)
@@ -20,7 +21,7 @@ SHARED_DATA := $(abspath ../shared/data/fashion-mnist)
 export FASHION_MNIST_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.gz),$(SHARED_DATA))
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: book test test-quick lab bench sweep compat pdf pdf-deps assignments grade lint lock clean
+.PHONY: book test test-quick lab bench sweep budget compat pdf pdf-deps assignments grade lint lock clean
 
 $(READY): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +57,11 @@ bench: $(READY)
 
 sweep: $(READY)
 	$(PY) -m tools.sweep $(SWEEP) $(if $(SEEDS),--seeds $(SEEDS))
+
+budget: $(READY)
+	$(PY) -m tools.budget search
+	$(PY) -m tools.budget goal --seconds 300,600
+	$(PY) -m tools.budget baseline --seconds 300
 
 # The partial results of SWEEP (each machine's `make sweep SWEEP=... SEEDS=...`), copied
 # into _build/sweeps/<name>/ or named in PARTS, merged into helpers/results.

@@ -199,14 +199,7 @@ RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", *precisio
 
 
 def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = precision.processor()
     versions = {
         "tensorflow": _version("tensorflow-cpu", "tensorflow"),
         "keras": _version("keras"),

@@ -23,6 +23,8 @@ in small modules by concern, each function naming the notebook that introduces i
   measurements shipped with the course
 - ``helpers.sweeps``: each controlled experiment repeated over seeds; the shipped seed
   runs (``results/``) and the spread they measure
+- ``helpers.budget``: notebook 10's capstone trained for a time budget; the shipped runs
+  that chose its recipe and measured it against its goal
 - ``helpers.exercises``: instant feedback on the exercises
 
 This list is the one list of the helper modules: the README and CONTRIBUTING.md refer

@@ -61,7 +61,6 @@ RECIPE = {
 VARIANTS: dict[str, dict] = {
     "recipe": {},
     "label smoothing 0.1": {"label_smoothing": 0.1},
-    "BN momentum 0.9": {"bn_momentum": 0.9},
 }
 
 #: Notebook 03's baseline: its model, Adam at 0.001 throughout, batches of 32, float32.
@@ -100,6 +99,7 @@ RUN_COLUMNS = (
     *EVALUATIONS.values(),
     "test_accuracy",
     "stopped_at_s",
+    "processor",
 )
 
 #: The shifts test-time augmentation averages over: the image and its four neighbours
@@ -236,6 +236,7 @@ def run(
         "stopped_by_budget": schedule.stopped_at is not None,
         "last_rate_share": schedule.last_rate / settings["learning_rate"],
         "stopped_at_s": schedule.stopped_at,
+        "processor": precision.processor(),
     }
     predictions = {}
     for weights_name, weights in (("trained", keep_weights.weights), ("average", average)):

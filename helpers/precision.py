@@ -39,6 +39,7 @@ __all__ = [
     "choose",
     "cpu_flags",
     "native_bfloat16",
+    "processor",
     "scaled_learning_rate",
     "scope",
     "use",
@@ -111,6 +112,26 @@ def scaled_learning_rate(
     base_batch = checks.whole("base_batch", base_batch, 1, example=32)
     base_rate = checks.number("base_rate", base_rate, above=0, high=1, example=1e-3)
     return base_rate * batch_size / base_batch
+
+
+def processor(cpuinfo: str | None = None) -> str:
+    """The processor's name, from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere).
+
+    ``cpuinfo`` is that file's text, for tests. Timed measurements record it, since the
+    same code runs at different speeds on different processors.
+    """
+    import platform
+
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return platform.processor()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            return value.strip()
+    return platform.processor()
 
 
 def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:

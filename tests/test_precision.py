@@ -102,3 +102,9 @@ def test_faster_path_warms_up_then_decays_to_zero():
     assert "warmed up to 0.004, then cosine decay" in str(path)
     # a single short epoch still leaves a step after the warm-up
     assert float(path.rate(200, 1)(1)) > 0
+
+
+def test_processor_is_read_from_cpuinfo():
+    text = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2\n"
+    assert precision.processor(text) == "AMD EPYC 9R14"
+    assert isinstance(precision.processor("flags : fpu\n"), str)  # no name: the platform's

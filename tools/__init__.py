@@ -7,6 +7,8 @@
   one file per notebook, run by ``tools.course`` after each execution
 - ``tools.sweep``: re-run the seed sweeps, or some seeds of them, and merge the parts
   (``make sweep``)
+- ``tools.budget``: train notebook 10's capstone for a time budget: the search, the goal
+  runs and the baseline's curve (``make budget``)
 - ``tools.pdf``: the book as one PDF, checked for every chapter, figure and character
   (``make pdf``)
 - ``tools.assignments``: the teacher's edition: a student version and an Otter-Grader
