@@ -35,7 +35,6 @@ __all__ = [
     "feature_layer_names",
     "fingerprint",
     "layer_outputs",
-    "with_test_time_shifts",
 ]
 
 INPUT_SHAPE = (28, 28, 1)
@@ -419,31 +418,3 @@ def capstone_cnn(
     return compile_model(
         keras.Model(inputs, outputs, name="capstone_cnn"), learning_rate
     )  # float32 softmax: see cnn()
-
-
-def with_test_time_shifts(model: keras.Model, shift: int = 1) -> keras.Model:
-    """``model``'s probabilities averaged over shifted copies of each image (notebook 10).
-
-    Test-time augmentation: the image as it is and its four neighbours moved ``shift``
-    pixels right, left, down and up (the uncovered border filled with 0, the background),
-    each classified by the same ``model``, and the five softmax outputs averaged. Built
-    from standard layers only (``ZeroPadding2D`` and ``Cropping2D`` shift, ``Average``
-    averages), so the returned model saves to a ``.keras`` file that loads anywhere
-    without the course's helpers. It is compiled as :func:`compile_model` compiles, for
-    ``evaluate``; it is meant for prediction, not for training.
-    """
-    checks.model(model)
-    shift = checks.whole("shift", shift, 1, 13, example=1)
-    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
-    views = [inputs]
-    # (rows, columns) padding then cropping: right, left, down, up
-    for name, pad, crop in (
-        ("right", ((0, 0), (shift, 0)), ((0, 0), (0, shift))),
-        ("left", ((0, 0), (0, shift)), ((0, 0), (shift, 0))),
-        ("down", ((shift, 0), (0, 0)), ((0, shift), (0, 0))),
-        ("up", ((0, shift), (0, 0)), ((shift, 0), (0, 0))),
-    ):
-        padded = layers.ZeroPadding2D(pad, name=f"pad_{name}")(inputs)
-        views.append(layers.Cropping2D(crop, name=f"shift_{name}")(padded))
-    outputs = layers.Average(name="average", dtype="float32")([model(view) for view in views])
-    return compile_model(keras.Model(inputs, outputs, name=f"{model.name}_tta"))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 from keras import layers
 
-from helpers import budget, models, training
+from helpers import budget, models
 from helpers.comparisons import paired
 
 
@@ -33,11 +30,11 @@ def _dot(row: int, col: int) -> np.ndarray:
 
 
 def test_test_time_shifts_average_the_pixel_and_its_four_neighbours():
-    # The model reads pixel (5, 5). Shifted right by one, the view holds at (5, 5) what
-    # the image holds at (5, 4); so a dot at (5, 5) or at any of its four neighbours is
-    # seen in exactly one of the five views: 1/5. A dot two pixels away is never seen.
-    wrapped = models.with_test_time_shifts(_one_pixel_reader(5, 5))
-    for row, col, expected in [
+    # The model reads pixel (5, 5). Shifted right by one, an image holds at (5, 5) what
+    # it held at (5, 4); so a dot at (5, 5) or at any of its four neighbours is seen in
+    # exactly one of the five views: 1/5. A dot two pixels away, or diagonal, is never seen.
+    reader = _one_pixel_reader(5, 5)
+    cases = [
         (5, 5, 0.2),
         (5, 4, 0.2),
         (5, 6, 0.2),
@@ -45,52 +42,15 @@ def test_test_time_shifts_average_the_pixel_and_its_four_neighbours():
         (6, 5, 0.2),
         (5, 7, 0.0),
         (4, 4, 0.0),
-    ]:
-        assert float(wrapped.predict(_dot(row, col), verbose=0)[0, 0]) == pytest.approx(expected), (
+    ]
+    for row, col, expected in cases:
+        assert float(budget.tta_predict(reader, _dot(row, col))[0, 0]) == pytest.approx(expected), (
             row,
             col,
         )
-    # which view is which: the "right" view moves the dot at (5, 4) to (5, 5)
-    right = keras.Model(wrapped.input, wrapped.get_layer("shift_right").output)
-    assert right.predict(_dot(5, 4), verbose=0)[0, 5, 5, 0] == 1.0
-
-
-def test_the_wrapped_model_and_tta_predict_agree():
-    keras.utils.set_random_seed(0)
-    model = models.capstone_cnn(widths=(8, 16), dense_units=16)
-    images = np.random.default_rng(0).random((12, 28, 28, 1), dtype="float32")
-    wrapped = models.with_test_time_shifts(model)
-    np.testing.assert_allclose(
-        wrapped.predict(images, verbose=0), budget.tta_predict(model, images), atol=1e-6
-    )
-    single = training.predict(model, images)
-    assert not np.allclose(budget.tta_predict(model, images), single)  # the views differ
-
-
-def test_the_wrapped_model_loads_and_scores_the_same_without_the_helpers(tmp_path):
-    keras.utils.set_random_seed(0)
-    model = models.with_test_time_shifts(models.capstone_cnn(widths=(8,), dense_units=8))
-    images = np.random.default_rng(1).random((20, 28, 28, 1), dtype="float32")
-    labels = np.arange(20) % 10
-    path = tmp_path / "tta.keras"
-    model.save(path)
-    np.save(tmp_path / "x.npy", images)
-    np.save(tmp_path / "y.npy", labels)
-    script = (
-        "import keras, numpy as np, sys\n"
-        f"m = keras.models.load_model({str(path)!r})\n"
-        f"x, y = np.load({str(tmp_path / 'x.npy')!r}), np.load({str(tmp_path / 'y.npy')!r})\n"
-        "assert 'helpers' not in sys.modules\n"
-        "print(m.evaluate(x, y, verbose=0, return_dict=True)['accuracy'])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    expected = model.evaluate(images, labels, verbose=0, return_dict=True)["accuracy"]
-    assert float(out.stdout.strip().splitlines()[-1]) == pytest.approx(expected)
-
-
-def test_bad_shift_is_named():
-    with pytest.raises(ValueError, match="shift is 0"):
-        models.with_test_time_shifts(_one_pixel_reader(0, 0), shift=0)
+    # with mirror images, the dot at (5, 22) is mirrored onto (5, 5): seen in 1 of 10 views
+    assert float(budget.tta_predict(reader, _dot(5, 22), flip=True)[0, 0]) == pytest.approx(0.1)
+    assert float(budget.tta_predict(reader, _dot(5, 22))[0, 0]) == 0.0
 
 
 def test_a_run_follows_the_budget_and_records_every_evaluation(tmp_path):

@@ -278,3 +278,71 @@ def check(c):
             (flips.drop(index=SHOES)["change"] > -0.1).all(),
             change=flips.drop(index=SHOES)["change"],
         )
+
+
+def _budget(c):
+    """The claims on the shipped budget runs (the same in every profile)."""
+    search, effects = c["search_runs"], c["effects"]
+    seeds = search.groupby("variant")["seed"].apply(frozenset)
+    c.claim(
+        "the search ran the recipe and label smoothing with the same three seeds",
+        len(set(seeds)) == 1 and len(next(iter(seeds))) == 3,
+        seeds={k: sorted(v) for k, v in seeds.items()},
+    )
+    smoothing = effects.loc["label smoothing 0.1"]
+    c.claim(
+        "label smoothing ended below the recipe on every seed, and the rule calls it lower",
+        smoothing["higher in"] == 0 and smoothing["verdict"] == "lower",
+        smoothing=smoothing,
+    )
+    average = effects.loc["weight average (EMA)"]
+    c.claim(
+        "the averaged weights changed validation accuracy by less than 0.1 points on every "
+        "seed, and the rule calls no difference",
+        max(abs(average["lowest difference"]), abs(average["highest difference"])) < 0.001
+        and average["verdict"] == "no clear difference",
+        average=average,
+    )
+    shifts = effects.loc["test-time shifts"]
+    c.claim(
+        "the test-time shifts were higher on some seeds and lower on others: no clear "
+        "difference",
+        0 < shifts["higher in"] < shifts["seeds"] and shifts["verdict"] == "no clear difference",
+        shifts=shifts,
+    )
+    mirror = effects.loc["mirror images too"]
+    c.claim(
+        "mirror images cost more than two points on every seed",
+        mirror["highest difference"] < -0.02 and mirror["verdict"] == "lower",
+        mirror=mirror,
+    )
+    goals, means = c["goal_runs"], c["goal_means"]
+    c.claim(
+        "the clock ended every goal run, at a learning rate below 1% of its start",
+        goals["stopped_by_budget"].all() and (goals["last_rate_share"] < 0.01).all(),
+        last_rate_share=list(goals["last_rate_share"]),
+    )
+    c.claim(
+        "three seeds for each of the two budgets, five and ten minutes",
+        means["count"].to_dict() == {300.0: 3, 600.0: 3},
+        counts=means["count"].to_dict(),
+    )
+    c.claim(
+        "every goal run has at most the rubric's number of parameters",
+        (goals["parameters"] <= models.CAPSTONE_MAX_PARAMETERS).all(),
+        parameters=sorted(set(goals["parameters"])),
+    )
+    c.claim(
+        "ten minutes gave a higher mean test accuracy than five",
+        means.loc[600.0, "mean"] > means.loc[300.0, "mean"],
+        means=means["mean"].to_dict(),
+    )
+    GOAL_CLAIMS(c, means)
+    at = c["at_budgets"]
+    gap = at["recipe (mean of the seeds)"] - at["baseline"]
+    c.claim(
+        "the recipe is above the baseline recipe at every budget of the figure, by more than "
+        "a point",
+        bool((gap > 0.01).all()),
+        gap=gap,
+    )
