@@ -1,12 +1,15 @@
 """The capstone under a time budget: the runs that chose its recipe (notebook 10).
 
-Notebook 10 trains one capstone, with one seed, in ten minutes. Which recipe to train,
-and how much each of its ingredients buys, was measured here: every run trains
-:func:`helpers.models.capstone_cnn` on the 54,000 training images of the course's split
-for a fixed number of *seconds* (not epochs), with :class:`helpers.training.BudgetSchedule`
-setting the learning rate from the share of the budget used, in the faster path's
-precision (:func:`helpers.precision.choose`), and judges it on the 6,000 validation
-images. Each run is evaluated in several ways at no extra training cost:
+Notebook 10 trains one capstone, with one seed, in ten minutes. What its ingredients buy
+over seeds, and what the recipe reaches in a time budget, was measured here: every run
+trains :func:`helpers.models.capstone_cnn` on the 54,000 training images of the course's
+split with the learning rate set by :class:`helpers.training.BudgetSchedule`, in the
+faster path's precision (:func:`helpers.precision.choose`), and judges it on the 6,000
+validation images. The search's runs last :data:`SEARCH_EPOCHS` epochs (the steps end the
+schedule), so that a busy computer slows them without changing them; the goal runs last
+a number of seconds (the clock ends it), and record the test accuracy of the chosen
+evaluation (:data:`CHOSEN`) once. Each run is evaluated in several ways at no extra
+training cost:
 
 - with the trained weights, and with their exponential moving average (Keras'
   ``use_ema=True``: the optimizer keeps the average and ``fit`` puts it in place at the
@@ -14,8 +17,7 @@ images. Each run is evaluated in several ways at no extra training cost:
 - on the images as they are, and averaged over small shifts of each image (test-time
   augmentation, :func:`tta_predict`), with and without a mirror image as well.
 
-The runs that are the goal's record the test accuracy of the chosen evaluation once.
-``python -m tools.budget`` runs them; the results ship with the helpers
+``python -m tools.budget`` runs them (``make budget``); the results ship with the helpers
 (:func:`load`), so that notebook 10 reads them wherever the helpers are installed.
 """
 

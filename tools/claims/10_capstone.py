@@ -187,9 +187,10 @@ def _batch_norm(c):
 
 
 def check(c):
-    # with any settings: the shipped search and ablation, and the capstone's architecture
+    # with any settings: the shipped search, ablation and budget runs, and the architecture
     _search(c)
     _ablation(c)
+    _budget(c)
     _batch_norm(c)
     c.claim(
         "most of the capstone's parameters sit in the dense layer",
@@ -291,29 +292,41 @@ def _budget(c):
     )
     smoothing = effects.loc["label smoothing 0.1"]
     c.claim(
-        "label smoothing ended below the recipe on every seed, and the rule calls it lower",
-        smoothing["higher in"] == 0 and smoothing["verdict"] == "lower",
+        "label smoothing ended below the recipe on every seed, by less than half a point, "
+        "and the rule calls no clear difference",
+        smoothing["higher in"] == 0
+        and smoothing["lowest difference"] > -0.005
+        and smoothing["verdict"] == "no clear difference",
         smoothing=smoothing,
+    )
+    recipe_seconds = search.loc[search["variant"] == "recipe", "seconds"]
+    c.claim(
+        "the same epochs of the recipe took several percent longer in one run than in another",
+        recipe_seconds.max() > 1.05 * recipe_seconds.min(),
+        seconds=list(recipe_seconds),
     )
     average = effects.loc["weight average (EMA)"]
     c.claim(
-        "the averaged weights changed validation accuracy by less than 0.1 points on every "
-        "seed, and the rule calls no difference",
-        max(abs(average["lowest difference"]), abs(average["highest difference"])) < 0.001
+        "the averaged weights were higher on every seed, by less than a tenth of a point, "
+        "too little for the rule to state",
+        average["higher in"] == average["seeds"]
+        and average["highest difference"] < 0.001
         and average["verdict"] == "no clear difference",
         average=average,
     )
     shifts = effects.loc["test-time shifts"]
     c.claim(
-        "the test-time shifts were higher on some seeds and lower on others: no clear "
+        "the test-time shifts were higher on one seed and lower on the others: no clear "
         "difference",
-        0 < shifts["higher in"] < shifts["seeds"] and shifts["verdict"] == "no clear difference",
+        shifts["higher in"] == 1 and shifts["verdict"] == "no clear difference",
         shifts=shifts,
     )
     mirror = effects.loc["mirror images too"]
     c.claim(
-        "mirror images cost more than two points on every seed",
-        mirror["highest difference"] < -0.02 and mirror["verdict"] == "lower",
+        "mirror images cost three to five points on every seed; the rule calls them lower",
+        -0.05 < mirror["lowest difference"]
+        and mirror["highest difference"] < -0.03
+        and mirror["verdict"] == "lower",
         mirror=mirror,
     )
     goals, means = c["goal_runs"], c["goal_means"]
@@ -333,16 +346,32 @@ def _budget(c):
         parameters=sorted(set(goals["parameters"])),
     )
     c.claim(
+        "ten minutes held far fewer epochs (under two thirds) than the search's 18",
+        goals.loc[goals["budget_s"] == 600.0, "epochs"].max() < 18 * 2 / 3,
+        epochs=list(goals["epochs"]),
+    )
+    c.claim(
         "ten minutes gave a higher mean test accuracy than five",
         means.loc[600.0, "mean"] > means.loc[300.0, "mean"],
         means=means["mean"].to_dict(),
     )
-    GOAL_CLAIMS(c, means)
-    at = c["at_budgets"]
-    gap = at["recipe (mean of the seeds)"] - at["baseline"]
     c.claim(
-        "the recipe is above the baseline recipe at every budget of the figure, by more than "
-        "a point",
-        bool((gap > 0.01).all()),
+        f"on the computer that ran them, the mean test accuracy over three seeds is below the "
+        f"goal of {models.CAPSTONE_GOAL:.0%} for both budgets",
+        bool((means["mean"] < models.CAPSTONE_GOAL).all()),
+        means=means["mean"].to_dict(),
+    )
+    at = c["at_budgets"]
+    gap = (at["recipe (mean of the seeds)"] - at["baseline"]).dropna()
+    c.claim(
+        "the recipe is above the baseline recipe at every budget both trained for, by more "
+        "than a point",
+        len(gap) > 0 and bool((gap > 0.01).all()),
         gap=gap,
+    )
+    recipe = at["recipe (mean of the seeds)"]
+    c.claim(
+        "with ten minutes the recipe's validation accuracy rises further than with five",
+        recipe[600.0] > recipe[300.0],
+        recipe=recipe,
     )
