@@ -114,7 +114,11 @@ def test_bad_arguments_are_named(kwargs, message):
 
 def test_bn_momentum_reaches_every_batch_norm_layer():
     model = models.capstone_cnn(widths=(8, 16), bn_momentum=0.9)
-    momenta = {layer.name: layer.momentum for layer in model.layers if isinstance(layer, layers.BatchNormalization)}
+    momenta = {
+        layer.name: layer.momentum
+        for layer in model.layers
+        if isinstance(layer, layers.BatchNormalization)
+    }
     assert set(momenta) == {"bn1_1", "bn1_2", "bn2_1", "bn2_2", "bn_dense"}
     assert set(momenta.values()) == {0.9}
     assert models.capstone_cnn(widths=(8,)).get_layer("bn1_1").momentum == 0.99  # Keras' default

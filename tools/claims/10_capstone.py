@@ -316,8 +316,7 @@ def _budget(c):
     )
     shifts = effects.loc["test-time shifts"]
     c.claim(
-        "the test-time shifts were higher on one seed and lower on the others: no clear "
-        "difference",
+        "the test-time shifts were higher on one seed and lower on the others: no clear difference",
         shifts["higher in"] == 1 and shifts["verdict"] == "no clear difference",
         shifts=shifts,
     )
