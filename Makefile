@@ -10,7 +10,8 @@
 #   make compat run the notebooks (fast) with the oldest and newest versions the helpers allow
 #   make pdf    the book as one PDF (_build/pdf/fashion-mnist-cnns.pdf), with XeLaTeX
 #   make assignments   student versions and Otter-Grader autograders (_build/assignments)
-#   make grade NB=03 SUBMISSION=path.ipynb   grade one submission (.keras: the capstone's model)
+#   make grade NB=03 SUBMISSION=path.ipynb   grade one submission (.keras: the capstone's model;
+#               a folder: a gradebook of every submission in it; ARGS="--memory 2G": limits)
 
 PYTHON ?= python3
 VENV := .venv
@@ -93,8 +94,8 @@ assignments: $(READY)
 	$(PY) -m tools.assignments
 
 grade: $(READY)
-	@test -n "$(NB)" -a -n "$(SUBMISSION)" || { echo "usage: make grade NB=03 SUBMISSION=path/to/03_training.ipynb" >&2; exit 2; }
-	$(PY) -m tools.grading "$(NB)" "$(SUBMISSION)"
+	@test -n "$(NB)" -a -n "$(SUBMISSION)" || { echo "usage: make grade NB=03 SUBMISSION=path/to/03_training.ipynb (or a folder)" >&2; exit 2; }
+	$(PY) -m tools.grading "$(NB)" "$(SUBMISSION)" $(ARGS)
 
 lint: $(READY)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -13,8 +13,13 @@
   (``make pdf``)
 - ``tools.assignments``: the teacher's edition: a student version and an Otter-Grader
   autograder of every notebook (``make assignments``)
+- ``tools.limits``: the memory, CPU-time and process limits a graded submission runs
+  within, and the log that names the cell that reached one
 - ``tools.grading``: grade one submission, a notebook or the capstone's saved model
   (``make grade``)
+- ``tools.gradebook``: grade a folder of submissions into a gradebook, a summary, a figure
+  and the open answers question by question (``make grade`` with a folder); the teachers'
+  page's example class
 - ``tools.compat``: run the notebooks with the oldest and the newest versions the helpers
   allow (``make compat``)
 - ``tools.notebook_header``: write each notebook's Colab badge and set-up cell from

@@ -1,14 +1,17 @@
-"""Grade one submission: ``make grade NB=03 SUBMISSION=path/to/03_training.ipynb``.
+"""Grade a submission, or a class: ``make grade NB=03 SUBMISSION=path``.
 
     python -m tools.grading 03 submissions/ada.ipynb
     python -m tools.grading 10 submissions/ada.keras     # the capstone's saved model
+    python -m tools.grading 03 submissions/              # a folder: tools.gradebook
 
 A notebook is graded by Otter-Grader (``otter run``, without Docker) against the
 assignment ``make assignments`` built (``python -m tools.assignments``): the submission runs
 top to bottom with the fast settings, then each checkable exercise's test checks the
-last answer the notebook gave it. It runs in a separate process, in a scratch copy, as
-an unprivileged user when the grader runs as root, and within a time limit, so that it
-cannot change the course's files, the tests or the score recorded here.
+last answer the notebook gave it. It runs in a separate process, in a scratch copy,
+without administrator rights, within a time limit and within the memory, CPU-time and
+process limits of ``tools.limits``, so that it cannot change the course's files, the
+tests or the score recorded here, nor take the grading machine down. A cell that
+reaches a limit is named in the report, and the rest of the notebook is still graded.
 
 A ``.keras`` file for the capstone (the notebook named ``NN_capstone``) is graded by
 :data:`CAPSTONE_RUBRIC` from its parameter count and its accuracy on the real test set,
@@ -16,7 +19,8 @@ measured in a separate process with the same limits; it is not retrained.
 
 The per-question results come first, then what is left to grade by hand (open exercises
 and the Reflection, written with the student's answers to ``_build/grades/``), and the
-last line is ``score: <points> / <max>`` for what was graded automatically.
+last line is ``score: <points> / <max>`` for what was graded automatically. A folder is
+graded into a gradebook (``tools.gradebook``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,22 @@ from helpers import data, models
 from tools.assignments import OUT as ASSIGNMENTS
 from tools.assignments import REFLECTION, build
 from tools.course import BUILD, ROOT, kernel_env, profile_parameters, toc_notebooks
+from tools.limits import (
+    CPU,
+    GB,
+    MEMORY,
+    PROCESSES,
+    ControlGroup,
+    Limits,
+    cell_runs,
+    install_hook,
+    limits_reached,
+    parse_size,
+    read_log,
+    rlimit_prefix,
+    stopped_cell,
+)
+from tools.limits import available as limits_available
 
 GRADES = BUILD / "grades"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of a traceback
@@ -104,9 +124,9 @@ def capstone_name() -> str:
 
 
 # Run inside new mount, PID and network namespaces: every file system read-only but the
-# scratch folder, only a loopback network, and no capabilities left (so the submission,
-# even as root, cannot remount anything writable). Arguments: the scratch folder, then
-# the command.
+# scratch folder (the control groups' too, so that no process can leave its group), only
+# a loopback network, and no capabilities left (so the submission, even as root, cannot
+# remount anything writable). Arguments: the scratch folder, then the command.
 CONTAIN = r"""
 set -e
 scratch="$1"; shift
@@ -114,7 +134,7 @@ ip link set lo up
 mount --bind "$scratch" "$scratch"
 for target in $(findmnt -rn -o TARGET); do
   case "$target" in
-    "$scratch"|/proc|/proc/*|/sys|/sys/*|/dev|/dev/*) ;;
+    "$scratch"|/proc|/proc/*|/sys|/dev|/dev/*) ;;
     *) mount -o remount,ro,bind "$target" ;;
   esac
 done
@@ -150,12 +170,19 @@ def _containment(scratch: Path) -> tuple[list[str], str]:
 
 
 def _run_contained(
-    cmd: list[str], scratch: Path, timeout: float, extra_env: dict[str, str] | None = None
-) -> tuple[int | None, str, float]:
-    """Run a command in ``scratch`` in its own process group; (exit code or None, output, s).
+    cmd: list[str],
+    scratch: Path,
+    timeout: float,
+    extra_env: dict[str, str] | None = None,
+    limits: Limits | None = None,
+) -> dict:
+    """Run a command in ``scratch``, contained and within ``limits``, in its own process
+    group and control group. Returns its exit ``code`` (None: stopped at the time-out),
+    ``output``, ``seconds``, and the control group's counters (:meth:`ControlGroup.counters`).
 
     ``extra_env``: variables the command needs besides the kernel's few (such as
     ``PYTHONPATH``)."""
+    limits = limits or Limits()
     env = kernel_env("fast")
     keep = {
         k: env[k]
@@ -173,35 +200,44 @@ def _run_contained(
         "COURSE_MODELS_DIR": str(scratch / "models"),
         "KERAS_HOME": str(scratch / "keras"),
         "PYTHONDONTWRITEBYTECODE": "1",
+        **install_hook(scratch),
     }
-    (scratch / "tmp").mkdir(exist_ok=True)
     prefix, why_not = _containment(scratch)
     if why_not:
         print(f"warning: the submission runs without containment: {why_not}", file=sys.stderr)
+    no_limits = limits_available()
+    if no_limits:
+        print(f"warning: the submission runs without its limits: {no_limits}", file=sys.stderr)
+    group = ControlGroup(limits)
     start = time.perf_counter()
-    process = subprocess.Popen(
-        prefix + cmd,
-        cwd=scratch,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
     try:
-        output, _ = process.communicate(timeout=timeout)
-        code: int | None = process.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        code = None
-    finally:
-        try:  # whatever the submission started in the background goes too
+        process = subprocess.Popen(
+            group.join_prefix + prefix + ([] if no_limits else rlimit_prefix(limits)) + cmd,
+            cwd=scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=timeout)
+            code: int | None = process.returncode
+        except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return code, output, time.perf_counter() - start
+            output, _ = process.communicate()
+            code = None
+        finally:
+            try:  # whatever the submission started in the background goes too
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        seconds = time.perf_counter() - start
+        counters = group.counters()
+    finally:
+        group.remove()
+    return {"code": code, "output": output, "seconds": seconds, **counters}
 
 
 def _read_notebook(path: Path) -> tuple[object | None, str]:
@@ -251,15 +287,50 @@ def _manual_answers(nb, questions: list[dict]) -> list[tuple[str, str]]:
     return answers
 
 
+#: How many times a notebook is run at most: once, and again without each cell that
+#: stopped its kernel (a limit reached, or a crash), so that the rest is graded.
+MAX_RUNS = 3
+#: The flags of the gradebook, besides the limits' (tools.limits): short names for what
+#: a teacher should look at.
+TIME_OUT, NOT_A_NOTEBOOK, MACHINERY, NOT_GRADED, STOPPED = (
+    "time-out",
+    "not a notebook",
+    "refers to the grader",
+    "not graded",
+    "kernel stopped",
+)
+
+
+def _stopped_source(reason: str) -> str:
+    """What replaces a cell that stopped the kernel when the notebook is graded again."""
+    return f"raise RuntimeError({('Grading stopped this cell: ' + reason)!r})"
+
+
+def _first_line(source: str) -> str:
+    """The cell's first line that is not an import or a comment, to name it by."""
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    line = next((x for x in lines if not re.match(r"(import|from|#)\b|#", x)), "")
+    line = line or (lines[0] if lines else "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
 def grade_notebook(
-    number: str, submission: Path, timeout: float = NOTEBOOK_TIMEOUT_S, strict: bool = False
+    number: str,
+    submission: Path,
+    timeout: float = NOTEBOOK_TIMEOUT_S,
+    strict: bool = False,
+    limits: Limits | None = None,
 ) -> dict:
     """Grade a notebook submission; returns the report that :func:`main` prints.
 
     ``strict`` (for the course's own tests) stops at the first cell that raises, so that
     a notebook graded without problems is one that ran without an error; a student's
-    submission is graded past its errors.
+    submission is graded past its errors. ``limits``: what the submission may use
+    (:class:`tools.limits.Limits`; the defaults when None). A cell that stops the
+    notebook's kernel is left out and the notebook graded again (at most
+    :data:`MAX_RUNS` runs in all).
     """
+    limits = limits or Limits()
     name = notebook_name(number)
     assignment = ASSIGNMENTS / name
     if not (assignment / "questions.json").is_file():
@@ -275,11 +346,15 @@ def grade_notebook(
         "manual": [],
         "max": summary["automatic_points"],
         "manual_max": summary["manual_points"],
+        "manual_questions": {q["name"]: q["points"] for q in summary["questions"] if q["manual"]},
         "problems": [],
+        "flags": [],
+        "limits": limits.describe(),
     }
     nb, why = _read_notebook(submission)
     if nb is None:
         report["problems"].append(f"not graded: {why}. Submit the notebook (.ipynb) itself.")
+        report["flags"].append(NOT_A_NOTEBOOK)
         return report
     source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     touched = [what for what, pattern in TAMPERING.items() if re.search(pattern, source, re.M)]
@@ -288,12 +363,98 @@ def grade_notebook(
             f"the submission's code refers to the grader's own machinery ({', '.join(touched)}): "
             "read it before trusting its score"
         )
+        report["flags"].append(MACHINERY)
     report["manual"] = _manual_answers(nb, summary["questions"])
+    prepared = _prepared(nb, name)
+    code_cells = [cell for cell in prepared.cells if cell.cell_type == "code"]
+    # The cells as the student numbers them: code cells, without the injected settings.
+    numbers, count = [], 0
+    for cell in code_cells:
+        count += "injected-parameters" not in cell.metadata.get("tags", [])
+        numbers.append(count)
+
+    def label(index: int) -> str:
+        return f"code cell {numbers[index]} ({_first_line(code_cells[index].source)!r})"
+
+    report["seconds"] = 0.0
+    report["runs"] = 0
+    for run in range(1, MAX_RUNS + 1):
+        result, log, results = _otter_run(prepared, name, assignment, timeout, strict, limits)
+        report["seconds"] += result["seconds"]
+        report["runs"] = run
+        report["memory_peak"] = max(report.get("memory_peak", 0), result["memory_peak"])
+        sources = [cell.source for cell in code_cells]
+        runs = cell_runs(log, sources)
+        reached = limits_reached(log)
+        if result["oom_kills"]:
+            reached.append(MEMORY)
+        if result["process_refusals"]:
+            reached.append(PROCESSES)
+        for limit in reached:
+            if limit not in report["flags"]:
+                report["flags"].append(limit)
+        for entry in runs:
+            if entry["error"] == "MemoryError" and entry["index"] is not None:
+                report["problems"].append(
+                    f"{label(entry['index'])} asked for "
+                    f"more memory than the limit ({limits.memory / GB:g} GB) and got a "
+                    "MemoryError; the notebook went on"
+                )
+        if results is not None:
+            _read_results(results, automatic, report)
+            break
+        if result["code"] is None:
+            report["problems"].append(
+                f"not graded: the submission did not finish within {timeout:.0f} s (an endless "
+                "loop, or far more training than the exercises need)"
+            )
+            report["flags"].append(TIME_OUT)
+            break
+        stopped = stopped_cell(log, sources)
+        if stopped is None or run == MAX_RUNS:
+            tail = ANSI.sub("", result["output"]).strip().splitlines()[-5:]
+            report["problems"].append(
+                f"not graded: the grader stopped with exit code {result['code']}: "
+                + " | ".join(tail)
+            )
+            report["flags"].append(NOT_GRADED)
+            break
+        why = _why_stopped(reached, limits)
+        if why is None:
+            report["flags"].append(STOPPED)
+        report["problems"].append(
+            f"{label(stopped)} "
+            + (why or "stopped the notebook's kernel (a crash)")
+            + ": the notebook was graded again without it, so the score is for the rest"
+        )
+        code_cells[stopped].source = _stopped_source(
+            why or "it stopped the notebook's kernel (a crash)"
+        )
+    report["flags"] = list(dict.fromkeys(report["flags"]))
+    return report
+
+
+def _why_stopped(reached: list[str], limits: Limits) -> str | None:
+    """Why the kernel stopped, in words, from the limits the run reached (None: unknown)."""
+    if CPU in reached:
+        return f"reached the CPU-time limit ({limits.cpu_seconds:g} s)"
+    if PROCESSES in reached:
+        return f"started more processes than the limit ({limits.processes})"
+    if MEMORY in reached:
+        return f"needed more memory than the limit ({limits.memory / GB:g} GB)"
+    return None
+
+
+def _otter_run(
+    prepared, name: str, assignment: Path, timeout: float, strict: bool, limits: Limits
+) -> tuple[dict, list[dict], dict | None]:
+    """One ``otter run`` of the prepared notebook, contained: the run's result
+    (:func:`_run_contained`), the kernel's log, and Otter's results (None if none)."""
     scratch = Path(tempfile.mkdtemp(prefix=f"grade-{name}-"))
     try:
         (scratch / "submission").mkdir()
         (scratch / "out").mkdir()
-        nbformat.write(_prepared(nb, name), scratch / "submission" / f"{name}.ipynb")
+        nbformat.write(prepared, scratch / "submission" / f"{name}.ipynb")
         shutil.copy(assignment / "autograder" / "autograder.zip", scratch / "autograder.zip")
         otter = str(Path(sys.executable).parent / "otter")
         cmd = [
@@ -306,24 +467,15 @@ def grade_notebook(
             "--no-logo",
             f"submission/{name}.ipynb",
         ] + (["--debug"] if strict else [])
-        code, output, seconds = _run_contained(cmd, scratch, timeout)
-        report["seconds"] = seconds
+        result = _run_contained(cmd, scratch, timeout, limits=limits)
+        log = read_log(scratch / "tmp" / "cells.jsonl")
         results_path = scratch / "out" / "results.json"
-        if code is None:
-            report["problems"].append(
-                f"not graded: the submission did not finish within {timeout:.0f} s (an endless "
-                "loop, or far more training than the exercises need)"
-            )
-        elif code != 0 or not results_path.is_file():
-            tail = ANSI.sub("", output).strip().splitlines()[-5:]
-            report["problems"].append(
-                f"not graded: the grader stopped with exit code {code}: " + " | ".join(tail)
-            )
-        else:
-            _read_results(json.loads(results_path.read_text()), automatic, report)
+        results = None
+        if result["code"] == 0 and results_path.is_file():
+            results = json.loads(results_path.read_text())
+        return result, log, results
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return report
 
 
 def _read_results(results: dict, automatic: list[dict], report: dict) -> None:
@@ -396,8 +548,11 @@ def capstone_points(parameters: int, accuracy: float) -> dict[str, int]:
     return {"test accuracy": accuracy_points, "size": size_points}
 
 
-def grade_model(submission: Path, timeout: float = MODEL_TIMEOUT_S) -> dict:
-    """Grade the capstone's saved model by :data:`CAPSTONE_RUBRIC`."""
+def grade_model(
+    submission: Path, timeout: float = MODEL_TIMEOUT_S, limits: Limits | None = None
+) -> dict:
+    """Grade the capstone's saved model by :data:`CAPSTONE_RUBRIC`, within ``limits``."""
+    limits = limits or Limits()
     report = {
         "notebook": f"{capstone_name()} (saved model)",
         "submission": str(submission),
@@ -405,7 +560,10 @@ def grade_model(submission: Path, timeout: float = MODEL_TIMEOUT_S) -> dict:
         "manual": [],
         "max": capstone_max(),
         "manual_max": 0,
+        "manual_questions": {},
         "problems": [],
+        "flags": [],
+        "limits": limits.describe(),
     }
     top = CAPSTONE_RUBRIC["accuracy"][0][1]
     report["questions"] = {
@@ -414,12 +572,14 @@ def grade_model(submission: Path, timeout: float = MODEL_TIMEOUT_S) -> dict:
     }
     if not submission.is_file():
         report["problems"].append(f"not graded: {submission} is not a file")
+        report["flags"].append(NOT_GRADED)
         return report
     size = submission.stat().st_size
     if size > MAX_MODEL_BYTES:
         report["problems"].append(
             f"not graded: the file is {size:,} bytes, more than {MAX_MODEL_BYTES:,}"
         )
+        report["flags"].append(NOT_GRADED)
         return report
     scratch = Path(tempfile.mkdtemp(prefix="grade-model-"))
     try:
@@ -427,17 +587,27 @@ def grade_model(submission: Path, timeout: float = MODEL_TIMEOUT_S) -> dict:
         # This module again, as `python -m tools.grading` from the repository (read-only
         # in the containment), in the scratch folder that holds the model.
         cmd = [sys.executable, "-m", "tools.grading", "--measure", "model.keras"]
-        code, output, seconds = _run_contained(
-            cmd, scratch, timeout, extra_env={"PYTHONPATH": str(ROOT)}
+        result = _run_contained(
+            cmd, scratch, timeout, extra_env={"PYTHONPATH": str(ROOT)}, limits=limits
         )
-        report["seconds"] = seconds
+        report["seconds"] = result["seconds"]
+        report["memory_peak"] = result["memory_peak"]
+        code, output = result["code"], result["output"]
         last = output.strip().splitlines()[-1] if output.strip() else ""
         if code is None:
             report["problems"].append(
                 f"not graded: loading and measuring took more than {timeout:.0f} s"
             )
+            report["flags"].append(TIME_OUT)
         elif code != 0 or not last.startswith("{"):
+            if result["oom_kills"] or "MemoryError" in output:
+                report["flags"].append(MEMORY)
+                last = f"measuring the model needed more than the memory limit ({limits.memory / GB:g} GB)"
+            elif code in (-signal.SIGXCPU, -signal.SIGKILL):
+                report["flags"].append(CPU)
+                last = f"measuring the model reached the CPU-time limit ({limits.cpu_seconds:g} s)"
             report["problems"].append(f"not graded: {last or 'the model could not be measured'}")
+            report["flags"].append(NOT_GRADED)
         else:
             measured = json.loads(last)
             report["measured"] = measured
@@ -505,10 +675,37 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("notebook", nargs="?", help="the notebook's two-digit number, e.g. 03")
     parser.add_argument(
-        "submission", nargs="?", help="the student's .ipynb (or .keras for the capstone)"
+        "submission",
+        nargs="?",
+        help="the student's .ipynb (or .keras for the capstone), or a folder of them",
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, help="seconds before the submission is stopped"
+        "--timeout", type=float, default=None, help="seconds before a submission is stopped"
+    )
+    defaults = Limits()
+    parser.add_argument(
+        "--memory",
+        type=parse_size,
+        default=defaults.memory,
+        help=f"a submission's memory, e.g. 2G (default {defaults.memory / GB:g}G)",
+    )
+    parser.add_argument(
+        "--cpu-time",
+        type=float,
+        default=defaults.cpu_seconds,
+        help=f"seconds of CPU time for a submission (default {defaults.cpu_seconds:g})",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=defaults.processes,
+        help=f"processes and threads a submission may run at once (default {defaults.processes})",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="submissions of a folder graded at once (default: one per four cores)",
     )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -521,13 +718,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.notebook or not args.submission:
         parser.error(
-            "usage: make grade NB=<two-digit number> SUBMISSION=<path to .ipynb or .keras>"
+            "usage: make grade NB=<two-digit number> SUBMISSION=<.ipynb, .keras or a folder>"
         )
+    try:
+        limits = Limits(memory=args.memory, cpu_seconds=args.cpu_time, processes=args.processes)
+    except ValueError as err:
+        parser.error(str(err))
     submission = Path(args.submission).resolve()
+    if submission.is_dir():
+        from tools import gradebook  # it imports this module
+
+        gradebook.grade_folder(
+            args.notebook, submission, limits=limits, timeout=args.timeout, jobs=args.jobs
+        )
+        return 0
     if notebook_name(args.notebook) == capstone_name() and submission.suffix == ".keras":
-        report = grade_model(submission, args.timeout or MODEL_TIMEOUT_S)
+        report = grade_model(submission, args.timeout or MODEL_TIMEOUT_S, limits)
     else:
-        report = grade_notebook(args.notebook, submission, args.timeout or NOTEBOOK_TIMEOUT_S)
+        report = grade_notebook(
+            args.notebook, submission, args.timeout or NOTEBOOK_TIMEOUT_S, limits=limits
+        )
     folder = write_record(report)
     print(render(report).replace("\nscore:", f"\n  record: {folder}\nscore:"))
     return 0
