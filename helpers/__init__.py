@@ -19,6 +19,8 @@ in small modules by concern, each function naming the notebook that introduces i
 - ``helpers.comparisons``: the course's one rule for calling a difference between two
   variants clear, seed by seed
 - ``helpers.viz``: every plot of the course
+- ``helpers.explorer``: a trained model's explorer, one interactive page that works offline
+  (predictions, feature maps, Grad-CAM, confusion matrix)
 - ``helpers.experiments``: controlled experiments over model variants, and the
   measurements shipped with the course
 - ``helpers.sweeps``: each controlled experiment repeated over seeds; the shipped seed

@@ -20,6 +20,7 @@ __all__ = [
     "choice",
     "flag",
     "images",
+    "indices",
     "labels",
     "model",
     "names",
@@ -153,6 +154,22 @@ def labels(y: Any, n: int, name: str = "y") -> np.ndarray:
     if n and (y.min() < 0 or y.max() > 9):
         raise ValueError(f"{name} holds labels from {y.min()} to {y.max()}; expected 0-9")
     return y
+
+
+def indices(name: str, values: Any, size: int, example: str = "[0, 5, 9]") -> np.ndarray:
+    """``values`` as an int array if it is a non-empty list of distinct positions 0 to ``size - 1``."""
+    array = np.asarray(values)
+    expected = f"a non-empty list of distinct whole numbers from 0 to {size - 1}, e.g. {example}"
+    if (
+        array.ndim != 1
+        or len(array) == 0
+        or array.dtype == bool
+        or not np.issubdtype(array.dtype, np.integer)
+    ):
+        raise ValueError(f"{name} is {values!r}; expected {expected}")
+    if array.min() < 0 or array.max() >= size or len(np.unique(array)) != len(array):
+        raise ValueError(f"{name} is {values!r}; expected {expected}")
+    return array.astype(np.int64)
 
 
 def images(x: Any, name: str = "x") -> np.ndarray:

@@ -22,6 +22,9 @@ from helpers.data import CLASS_NAMES
 __all__ = [
     "DIVERGING",
     "SCALES",
+    "animation_html",
+    "convolution_animation",
+    "convolution_frames",
     "SEQUENTIAL",
     "class_accuracy_bars",
     "class_examples",
@@ -321,6 +324,135 @@ def kernel_responses(
     if title:
         fig.suptitle(title)
     return fig
+
+
+#: The symbols that replace the icons of matplotlib's animation controls: matplotlib
+#: fetches its icon font from a network address, which an offline page cannot reach.
+_CONTROL_SYMBOLS = {
+    "fa-minus": "−",
+    "fa-fast-backward": "⇤",
+    "fa-step-backward": "‹",
+    "fa-play fa-flip-horizontal": "◀",
+    "fa-pause": "❚❚",
+    "fa-play": "▶",
+    "fa-step-forward": "›",
+    "fa-fast-forward": "⇥",
+    "fa-plus": "+",
+}
+
+
+def animation_html(animation, alt: str, fps: float = 3.0) -> str:
+    """An animation as HTML that plays offline: the frames embedded as PNG images and the
+    controls drawn with plain symbols (introduced in notebook 02).
+
+    It is matplotlib's ``to_jshtml`` (play, pause, step, speed, a slider), without the
+    link to the icon font that matplotlib's page fetches from the network, with ``alt``
+    as the text of the animation's image for readers who cannot see it, and the frame
+    slider named for screen readers.
+    """
+    import html as html_text
+    import re
+
+    page = animation.to_jshtml(fps=fps, default_mode="once")
+    page = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*"\s*/?>', "", page)
+
+    def symbol(match):
+        return f'<span aria-hidden="true">{_CONTROL_SYMBOLS[match[1]]}</span>'
+
+    page = re.sub(r'<i class="fa ([\w -]+?)"></i>', symbol, page)
+    page = page.replace("<img id=", f'<img alt="{html_text.escape(alt)}" id=', 1)
+    page = page.replace('<input id="_anim_slider', '<input aria-label="Frame" id="_anim_slider', 1)
+    left = re.findall(r"https?://", page)
+    if left or "<i class=" in page:
+        raise RuntimeError(
+            "matplotlib's animation page has changed: it still refers to the network or to "
+            "its icon font; update helpers.viz.animation_html for this matplotlib version"
+        )
+    return page
+
+
+def convolution_frames(output_shape: tuple[int, int], one_by_one: int = 12) -> list[int]:
+    """How many outputs each frame of :func:`convolution_animation` shows filled in: the
+    first ``one_by_one`` positions one at a time, then a whole row per frame (introduced
+    in notebook 02, with the animation)."""
+    rows, cols = output_shape
+    total = rows * cols
+    first = list(range(1, min(one_by_one, total) + 1))
+    rows_done = [r * cols for r in range(1, rows + 1) if r * cols > first[-1]]
+    return first + rows_done
+
+
+def convolution_animation(
+    image: np.ndarray, kernel: np.ndarray, output: np.ndarray, stride: int = 1, one_by_one=12
+):
+    """A kernel sliding over an image while the output map fills in (introduced in notebook 02).
+
+    ``output`` is the convolution of ``image`` with ``kernel`` at ``stride`` (a "valid"
+    convolution, as notebook 02's ``conv2d`` computes it): frame by frame, the window
+    moves over the image in reading order (a red square, and a red cell on the output)
+    and the outputs it has passed appear on the right; the title gives the current
+    position's sum of products. Returns the
+    matplotlib ``FuncAnimation`` (show it with :func:`animation_html`).
+    """
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.patches import Rectangle
+
+    img = np.asarray(image, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)
+    output = np.asarray(output, dtype=float)
+    if img.ndim != 2 or kernel.ndim != 2 or output.ndim != 2:
+        raise ValueError(
+            f"image, kernel and output have shapes {img.shape}, {kernel.shape}, "
+            f"{output.shape}; expected three 2-D arrays"
+        )
+    k = kernel.shape[0]
+    expected = tuple((n - k) // stride + 1 for n in img.shape)
+    if output.shape != expected:
+        raise ValueError(
+            f"output has shape {output.shape}; a {k}×{k} kernel at stride {stride} over a "
+            f"{img.shape[0]}×{img.shape[1]} image gives {expected}"
+        )
+    frames = convolution_frames(output.shape, one_by_one)
+    limit = _limit(output)
+    fig, axes = plt.subplots(
+        1, 3, figsize=(8.4, 3.2), width_ratios=[1, 0.45, 1], layout="constrained"
+    )
+    axes[0].imshow(img, cmap="gray_r")
+    axes[0].set_title("image and the kernel's window", fontsize=9)
+    window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="#d62728", linewidth=2)
+    axes[0].add_patch(window)
+    kernel_limit = _limit(kernel)
+    axes[1].imshow(kernel, cmap=DIVERGING, vmin=-kernel_limit, vmax=kernel_limit)
+    for (r, c), w in np.ndenumerate(kernel):
+        color = "white" if abs(w) > 0.6 * kernel_limit else "black"
+        axes[1].text(c, r, f"{w:.2g}", ha="center", va="center", fontsize=8, color=color)
+    axes[1].set_title("kernel", fontsize=9)
+    shown = np.full(output.shape, np.nan)
+    drawn = axes[2].imshow(shown, cmap=DIVERGING, vmin=-limit, vmax=limit)
+    axes[2].set_title(f"output {output.shape[0]}×{output.shape[1]}", fontsize=9)
+    fig.colorbar(drawn, ax=axes[2], shrink=0.8)
+    current = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="#d62728", linewidth=1.5)
+    axes[2].add_patch(current)
+    for ax in axes:
+        _plain(ax)
+    cols = output.shape[1]
+
+    def draw(filled: int):
+        r, c = divmod(filled - 1, cols)
+        window.set_xy((c * stride - 0.5, r * stride - 0.5))
+        current.set_xy((c - 0.5, r - 0.5))
+        shown.flat[:filled] = output.flat[:filled]
+        shown.flat[filled:] = np.nan
+        drawn.set_data(shown)
+        fig.suptitle(
+            f"position (row {r}, column {c}): sum of the products = {output[r, c]:.2f}",
+            fontsize=10,
+        )
+        return window, current, drawn
+
+    animation = FuncAnimation(fig, draw, frames=frames, blit=False)
+    plt.close(fig)  # shown as the animation, not as a still figure
+    return animation
 
 
 # ------------------------------------------------------------------ notebook 03

@@ -72,6 +72,8 @@ class Visit:
                 f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
             )
         self.errors: list[str] = []
+        self.requests: list[str] = []  # every address the page asked for
+        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("console", self._console)
         self.page.on(
             "requestfailed",
@@ -348,3 +350,82 @@ def test_page_is_accessible(browser, server, axe_report, page, mode):
         for v in failing
     ]
     assert not failing, f"{page}, {mode} mode (axe-core {AXE_VERSION}):\n" + "\n".join(lines)
+
+
+# --- What moves: notebook 02's animation, the explorers of notebooks 04 and 10 -------
+
+
+def page_of(prefix: str) -> str:
+    return next(p for p in NOTEBOOK_PAGES if p.split("/")[-1].startswith(prefix))
+
+
+def elsewhere(requests: list[str]) -> list[str]:
+    """The requests that leave 127.0.0.1 (data: addresses are inside the page)."""
+    return [
+        u for u in requests if not u.startswith("data:") and urlparse(u).hostname != "127.0.0.1"
+    ]
+
+
+def test_the_convolution_animation_plays_in_the_book(browser, server):
+    """Notebook 02's animation: its frames change with the controls, offline."""
+    visit = Visit(browser, server, f"{page_of('02_')}.html")
+    image = visit.page.locator("img[id^='_anim_img']")
+    assert image.count() == 1 and image.get_attribute("alt").startswith("A 3 by 3 window")
+    first = image.get_attribute("src")
+    visit.page.get_by_role("button", name="Next frame").click()
+    second = image.get_attribute("src")
+    visit.page.get_by_role("button", name="Last frame").click()
+    last = image.get_attribute("src")
+    assert first.startswith("data:image/png") and len({first, second, last}) == 3
+    image.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    visit.page.screenshot(path=str(SCREENSHOTS / "animation-book.png"))
+    assert not visit.errors, visit.errors
+    assert not elsewhere(visit.requests), elsewhere(visit.requests)
+    visit.page.close()
+
+
+@pytest.mark.parametrize("prefix", ["04_", "10_"])
+def test_the_model_explorer_works_in_the_book(browser, server, prefix):
+    """The explorer in its frame: another image changes the maps and bars, a confusion
+    cell shows images of its true and predicted class, and nothing leaves 127.0.0.1."""
+    from helpers.data import CLASS_NAMES
+
+    visit = Visit(browser, server, f"{page_of(prefix)}.html")
+    frame = visit.page.frame_locator(".model-explorer iframe")
+
+    def state():
+        return {
+            "maps": [
+                frame.locator(".sheet[id^=maps-]").nth(k).get_attribute("src") for k in (0, 1)
+            ],
+            "bars": frame.locator(".fill").evaluate_all("l => l.map((f) => f.style.width)"),
+        }
+
+    frame.locator(".thumb").first.wait_for()
+    before = state()
+    frame.locator(".thumb").nth(frame.locator(".thumb").count() - 1).click()
+    after = state()
+    assert after["maps"] != before["maps"] and after["bars"] != before["bars"]
+    # The largest count outside the diagonal: images of that true and predicted class.
+    cells = frame.locator(".cell")
+    found = [
+        (int(cells.nth(k).inner_text()), k)
+        for k in range(cells.count())
+        if cells.nth(k).get_attribute("data-t") != cells.nth(k).get_attribute("data-p")
+    ]
+    count, k = max(found)
+    cell = cells.nth(k)
+    t, p = int(cell.get_attribute("data-t")), int(cell.get_attribute("data-p"))
+    cell.click()
+    alts = frame.locator("#cell-images img").evaluate_all("l => l.map((i) => i.alt)")
+    assert alts and len(alts) <= count
+    assert all(
+        a.endswith(f": true class {CLASS_NAMES[t]}, predicted {CLASS_NAMES[p]}") for a in alts
+    )
+    frame.locator("#cell-title").scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    visit.page.screenshot(path=str(SCREENSHOTS / f"explorer-book-{prefix.strip('_')}.png"))
+    assert not visit.errors, visit.errors
+    assert not elsewhere(visit.requests), elsewhere(visit.requests)
+    visit.page.close()

@@ -320,6 +320,23 @@ def model_input(n: int = 3, dtype=np.float32) -> np.ndarray:
     return np.random.default_rng(0).random((n, 28, 28, 1)).astype(dtype)
 
 
+def test_indices_returns_distinct_positions_as_an_int_array():
+    result = checks.indices("chosen", [3, 0, np.int64(2)], 4)
+    assert result.tolist() == [3, 0, 2] and result.dtype == np.int64
+
+
+@pytest.mark.parametrize("value", [[], [0, 4], [-1], [1, 1], [0.5], [True, False], [[0]], "0"])
+def test_indices_rejects_empty_out_of_range_repeated_and_non_integer_lists(value):
+    with pytest.raises(
+        ValueError,
+        match=(
+            f"^chosen is {re.escape(repr(value))}; expected a non-empty list of distinct "
+            r"whole numbers from 0 to 3, e\.g\. \[0, 5, 9\]$"
+        ),
+    ):
+        checks.indices("chosen", value, 4)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_images_accepts_model_input(dtype):
     x = model_input(dtype=dtype)

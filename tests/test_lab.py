@@ -16,6 +16,7 @@ exercises, so that a test run pays for JupyterLab once, not for ten more executi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -26,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import nbformat
 import pytest
@@ -196,11 +198,34 @@ def course_lab(tmp_path_factory, fashion_mnist):
     lab.stop()
 
 
+@contextlib.contextmanager
+def notebook_page(browser, lab: Lab, name: str):
+    """The notebook ``name`` open in JupyterLab; a screenshot of it if the test fails, and
+    its kernel shut down afterwards."""
+    page = open_lab(browser, lab, f"lab/workspaces/{name}/tree/notebooks/{name}.ipynb")
+    try:
+        yield page
+    except BaseException:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"lab-{name}.png"))
+        raise
+    finally:
+        page.close()
+        lab.shut_down_sessions()
+
+
 def open_lab(browser, lab: Lab, path: str):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.requests = []  # every address the page asks for, the outputs' included
+    page.on("request", lambda r: page.requests.append(r.url))
     page.goto(lab.page_url(path), wait_until="domcontentloaded")
     page.wait_for_selector("#jp-main-dock-panel", timeout=START_TIMEOUT_S * 1000)
     return page
+
+
+def elsewhere(requests: list[str]) -> list[str]:
+    local = ("127.0.0.1", "localhost")
+    return [u for u in requests if not u.startswith("data:") and urlparse(u).hostname not in local]
 
 
 def dialog_text(page) -> str | None:
@@ -304,8 +329,7 @@ def test_notebook_runs_in_jupyterlab(browser, course_lab):
     name = IN_JUPYTERLAB
     path = course_lab.root_dir / "notebooks" / f"{name}.ipynb"
     start = time.monotonic()
-    page = open_lab(browser, course_lab, f"lab/workspaces/{name}/tree/notebooks/{name}.ipynb")
-    try:
+    with notebook_page(browser, course_lab, name) as page:
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=START_TIMEOUT_S * 1000)
         text = dialog_text(page)
         assert text is None, f"{name}: JupyterLab showed a dialog on opening:\n{text}"
@@ -313,6 +337,14 @@ def test_notebook_runs_in_jupyterlab(browser, course_lab):
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(f"{RUN_ALL}:not(.lm-mod-disabled)").click()
         wait_until_run(page, course_lab, name)
+        # The convolution's animation plays where it ran: its controls change the frame.
+        animation = page.locator("img[id^='_anim_img']")
+        animation.scroll_into_view_if_needed()
+        first = animation.get_attribute("src")
+        page.get_by_role("button", name="Next frame").click()
+        assert animation.get_attribute("src") != first, "the animation does not step"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "animation-lab.png"))
 
         before = path.stat().st_mtime_ns
         page.locator(".jp-NotebookPanel .jp-Notebook").first.focus()
@@ -325,20 +357,68 @@ def test_notebook_runs_in_jupyterlab(browser, course_lab):
             if time.monotonic() > deadline:
                 pytest.fail(f"{name}: Ctrl+S did not save the notebook within 60 s")
             time.sleep(0.5)
+        assert not elsewhere(page.requests), (
+            f"requests beyond 127.0.0.1: {elsewhere(page.requests)}"
+        )
         assert NEWS_PROMPT not in page.inner_text("body"), (
             f"JupyterLab asked about {NEWS_PROMPT!r}; expected the course's settings "
             f"({SETTINGS.relative_to(ROOT)}) to turn that question off"
         )
-    except BaseException:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"lab-{name}.png"))
-        raise
-    finally:
-        page.close()
-        course_lab.shut_down_sessions()
     found = problems(nbformat.read(path, as_version=4), name)
     assert not found, "\n".join(found)
     print(f"{name}: ran in JupyterLab in {time.monotonic() - start:.0f} s")
+
+
+def test_the_model_explorer_works_in_jupyterlab(browser, course_lab):
+    """The explorer's cell output, as notebooks 04 and 10 show it, in a notebook run in
+    JupyterLab: choosing an image changes its bars, a confusion cell shows its images, and
+    nothing is asked of any address but JupyterLab's own."""
+    import numpy as np
+    from test_explorer import tiny_model
+
+    from helpers import data, explorer
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((300, 28, 28, 1)) * (rng.random((300, 1, 1, 1)) < 0.7)).astype(np.float32)
+    y = rng.integers(0, 10, 300)
+    shown = explorer.show_explorer(tiny_model(), x, y, chosen=explorer.choose_images(y, 2))
+    folder = course_lab.root_dir / "notebooks"
+    (folder / "explorer_output.html").write_text(shown.data, encoding="utf-8")
+    name = "explorer_in_jupyterlab"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from IPython.display import HTML\n"
+            'HTML(open("explorer_output.html", encoding="utf-8").read())'
+        )
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    with notebook_page(browser, course_lab, name) as page:
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=START_TIMEOUT_S * 1000)
+        wait_for_kernel(page, course_lab, name)
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(f"{RUN_ALL}:not(.lm-mod-disabled)").click()
+        wait_until_run(page, course_lab, name)
+        frame = page.frame_locator(".model-explorer iframe")
+        frame.locator(".thumb").first.wait_for(timeout=30_000)
+        before = frame.locator(".fill").evaluate_all("l => l.map((f) => f.style.width)")
+        frame.locator(".thumb").nth(5).click()
+        after = frame.locator(".fill").evaluate_all("l => l.map((f) => f.style.width)")
+        assert after != before, "choosing another image left the bars as they were"
+        cell = frame.locator(".cell").first
+        t, p = int(cell.get_attribute("data-t")), int(cell.get_attribute("data-p"))
+        cell.click()
+        alts = frame.locator("#cell-images img").evaluate_all("l => l.map((i) => i.alt)")
+        ending = f": true class {data.CLASS_NAMES[t]}, predicted {data.CLASS_NAMES[p]}"
+        assert alts and all(a.endswith(ending) for a in alts), alts
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "explorer-lab.png"))
+        assert not elsewhere(page.requests), elsewhere(page.requests)
 
 
 def test_make_lab_opens_the_notebooks_folder(browser, course_lab):
@@ -351,6 +431,9 @@ def test_make_lab_opens_the_notebooks_folder(browser, course_lab):
         missing = [n for n in NAMES if f"{n}.ipynb" not in names]
         assert not missing, f"the start page lists {names}; expected the notebooks {missing} too"
         page.wait_for_timeout(3000)  # the news question comes once the page is restored
+        assert not elsewhere(page.requests), (
+            f"requests beyond 127.0.0.1: {elsewhere(page.requests)}"
+        )
         assert NEWS_PROMPT not in page.inner_text("body"), (
             f"JupyterLab asked about {NEWS_PROMPT!r} on start; expected the course's "
             f"settings ({SETTINGS.relative_to(ROOT)}) to turn that question off"

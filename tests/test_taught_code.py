@@ -32,6 +32,7 @@ MODULES = [
     "calibration",
     "saving",
     "viz",
+    "explorer",
     "experiments",
     "sweeps",
     "params",

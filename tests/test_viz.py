@@ -410,3 +410,53 @@ def test_paired_differences_draw_each_seed_at_a_minus_b_and_the_verdict():
     plt.close(fig)
     with pytest.raises(ValueError, match="pairs"):
         viz.plot_paired_differences(sweep, [("max", "no such variant")])
+
+
+# ------------------------------------------------------------- notebook 02's animation
+
+
+def test_convolution_frames_fill_one_by_one_then_row_by_row():
+    assert viz.convolution_frames((26, 26)) == [*range(1, 13), *range(26, 677, 26)]
+    assert viz.convolution_frames((2, 3), one_by_one=2) == [1, 2, 3, 6]
+    assert viz.convolution_frames((1, 2), one_by_one=5) == [1, 2]
+
+
+def test_convolution_animation_moves_the_window_and_fills_the_output():
+    """A 7 × 7 image, a 3 × 3 kernel at stride 2: a 3 × 3 output. After five outputs the
+    window sits on row 1, column 1 of the output, so at pixel (2, 2) of the image."""
+    image = np.arange(49, dtype=float).reshape(7, 7) / 49
+    kernel = np.eye(3)
+    output = np.array(
+        [
+            [np.sum(image[2 * r : 2 * r + 3, 2 * c : 2 * c + 3] * kernel) for c in range(3)]
+            for r in range(3)
+        ]
+    )
+    animation = viz.convolution_animation(image, kernel, output, stride=2, one_by_one=4)
+    window, current, drawn = animation._func(5)
+    assert window.get_xy() == (2 - 0.5, 2 - 0.5) and window.get_width() == 3
+    assert current.get_xy() == (1 - 0.5, 1 - 0.5)
+    shown = np.asarray(drawn.get_array())
+    np.testing.assert_array_equal(shown.flat[:5], output.flat[:5])
+    assert np.isnan(shown.flat[5:]).all()
+    assert f"= {output[1, 1]:.2f}" in animation._fig._suptitle.get_text()
+    animation._func(9)
+    np.testing.assert_array_equal(np.asarray(drawn.get_array()), output)
+    with pytest.raises(ValueError, match=r"gives \(3, 3\)"):
+        viz.convolution_animation(image, kernel, output[:2], stride=2)
+
+
+def test_animation_html_plays_offline_and_is_described():
+    image = np.random.default_rng(0).random((28, 28))
+    kernel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
+    output = np.array(
+        [[np.sum(image[r : r + 3, c : c + 3] * kernel) for c in range(26)] for r in range(26)]
+    )
+    page = viz.animation_html(viz.convolution_animation(image, kernel, output), "a kernel")
+    assert "http" not in page and "font-awesome" not in page and "<i class=" not in page
+    images = re.findall(r"<img [^>]*>", page)
+    assert images and all('alt="a kernel"' in tag for tag in images)
+    assert page.count("data:image/png;base64,") == len(viz.convolution_frames((26, 26)))
+    assert len(page.encode()) <= 2_000_000  # the issue's budget for notebook 02's animation
+    assert 'aria-label="Play"' in page and ">▶<" in page
+    assert '<input aria-label="Frame" id="_anim_slider' in page

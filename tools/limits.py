@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import signal
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,17 +174,22 @@ class ControlGroup:
         return found
 
     def remove(self) -> None:
-        """Stop whatever is left in the group, and remove it."""
+        """Stop whatever is left in the group, and remove it (waiting up to 5 s for its
+        processes to be gone: a group is removed only once it is empty)."""
         for folder in self.folders.values():
-            for _ in range(50):
-                pids = read_pids(folder)
-                if not pids:
-                    break
-                for pid in pids:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                for pid in read_pids(folder):
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # busy: processes still exiting
+                    time.sleep(0.05)
+        self.folders, self.version = {}, 0
 
 
 def read_pids(folder: Path) -> list[int]:
