@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -35,7 +33,7 @@ import pandas as pd
 
 from helpers import checks, data, models, precision, training
 from helpers.comparisons import paired
-from helpers.experiments import shift_images
+from helpers.experiments import results_path, shift_images
 
 __all__ = [
     "BASELINE",
@@ -151,7 +149,7 @@ class _KeepTrained(keras.callbacks.Callback):
     """The trained weights at the end of every epoch (``fit`` swaps in the average after)."""
 
     def on_epoch_end(self, epoch, logs=None):
-        self.weights = [np.array(w) for w in self.model.trainable_weights]
+        self.weights = [w.numpy() for w in self.model.trainable_weights]
 
 
 def run(
@@ -165,7 +163,6 @@ def run(
     verbose: int = 0,
     val_size: int | None = None,
     test_size: int | None = None,
-    keep: Path | None = None,
 ) -> dict:
     """Train ``variant`` of :data:`VARIANTS` with ``seed``; one row of results.
 
@@ -175,8 +172,6 @@ def run(
     ``train_size`` training images of the split (``None``: all 54,000); ``test`` also
     records the test accuracy, of the evaluation ``evaluate_as`` only. ``val_size`` and
     ``test_size`` judge on fewer images (the course's tests; ``None``: all of them).
-    ``keep``: a folder to save the model in (:func:`model_path`, with the averaged
-    weights, and the trained weights beside it).
     """
     checks.choice("variant", variant, list(VARIANTS))
     if (seconds is None) == (epochs is None):
@@ -220,12 +215,7 @@ def run(
     )
     spent = time.perf_counter() - start
     steps = int(model.optimizer.iterations)
-    average = [np.array(w) for w in model.trainable_weights]
-    if keep is not None:
-        saved = model_path(keep, variant, seed, seconds, epochs)
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        model.save(saved)
-        np.savez(saved.with_suffix(".trained.npz"), *keep_weights.weights)
+    average = [w.numpy() for w in model.trainable_weights]
     x_val, y_val = splits.validation
     row = {
         "variant": variant,
@@ -263,12 +253,6 @@ def _predict(model: keras.Model, x: np.ndarray, views: str) -> np.ndarray:
     if views == "as is":
         return training.predict(model, x)
     return tta_predict(model, x, flip=views == "shifts + flip")
-
-
-def model_path(folder: Path, variant: str, seed: int, seconds=None, epochs=None) -> Path:
-    """Where :func:`run` saves a run's model in ``folder``."""
-    length = f"{seconds:g}s" if seconds is not None else f"{epochs}epochs"
-    return Path(folder) / f"{variant.replace(' ', '_')}-seed{seed}-{length}.keras"
 
 
 def effects(runs: pd.DataFrame) -> pd.DataFrame:
@@ -335,16 +319,12 @@ def baseline_curve(seed: int, seconds: float, train_size: int | None = None) -> 
     return pd.DataFrame(rows)
 
 
-def _results(name: str) -> Path:
-    return Path(str(resources.files("helpers") / "results")) / name
-
-
 def load() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The shipped budget runs and the baseline's curve: ``(runs, baseline)``."""
-    runs = pd.read_csv(_results("capstone_budget_runs.csv"))
+    runs = pd.read_csv(results_path("capstone_budget_runs.csv"))
     if tuple(runs.columns) != RUN_COLUMNS:
         raise ValueError(
             f"capstone_budget_runs.csv has the columns {list(runs.columns)}; expected "
             f"{list(RUN_COLUMNS)}. Reinstall the course's helpers."
         )
-    return runs, pd.read_csv(_results("capstone_budget_baseline.csv"))
+    return runs, pd.read_csv(results_path("capstone_budget_baseline.csv"))

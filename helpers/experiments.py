@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -61,6 +62,14 @@ _TABLE_COLUMNS = [
 
 
 # --------------------------------------------------------------------------- validation
+
+
+def results_path(name: str) -> Path:
+    """A file of the measurements that ship with the helpers (``helpers/results/``), so
+    that the notebooks read them wherever the helpers are installed."""
+    from importlib import resources
+
+    return Path(str(resources.files("helpers") / "results")) / name
 
 
 def _check_split(name: str, split, optional: bool = False) -> Split | None:
@@ -449,18 +458,14 @@ def capstone_search():
     The files ship with the helpers (``helpers/results/``), so this works wherever the
     helpers are installed.
     """
-    from importlib import resources
-
     import pandas as pd
 
-    folder = resources.files("helpers") / "results"
     tables = []
     for name, columns in (
         ("capstone_search.csv", SEARCH_COLUMNS),
         ("capstone_search_curves.csv", CURVE_COLUMNS),
     ):
-        with (folder / name).open() as handle:
-            table = pd.read_csv(handle)
+        table = pd.read_csv(results_path(name))
         if tuple(table.columns) != columns:
             raise ValueError(
                 f"{name} has the columns {list(table.columns)}; expected {list(columns)}. "

@@ -114,6 +114,14 @@ def scaled_learning_rate(
     return base_rate * batch_size / base_batch
 
 
+def _cpuinfo() -> str | None:
+    """The text of Linux's ``/proc/cpuinfo``, or None where there is none."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+
+
 def processor(cpuinfo: str | None = None) -> str:
     """The processor's name, from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere).
 
@@ -122,11 +130,9 @@ def processor(cpuinfo: str | None = None) -> str:
     """
     import platform
 
+    cpuinfo = _cpuinfo() if cpuinfo is None else cpuinfo
     if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return platform.processor()
+        return platform.processor()
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "model name":
@@ -139,11 +145,9 @@ def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
 
     ``cpuinfo`` is that file's text, for tests; by default it is read from Linux.
     """
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:  # not Linux: no flags known, so float32
-            return frozenset()
+    cpuinfo = _cpuinfo() if cpuinfo is None else cpuinfo
+    if cpuinfo is None:  # not Linux: no flags known, so float32
+        return frozenset()
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip() in ("flags", "Features"):

@@ -28,7 +28,6 @@ import platform
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 
 import keras
@@ -237,7 +236,7 @@ EXPERIMENTS: dict[str, Callable[[], Experiment]] = {
 
 
 def _results_dir() -> Path:
-    return Path(str(resources.files("helpers") / "results"))
+    return experiments.results_path("")
 
 
 def _paths(name: str, folder: Path | None = None) -> tuple[Path, Path]:

@@ -10,6 +10,7 @@ Screenshots go to _build/screenshots/.
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import json
@@ -220,8 +221,13 @@ def test_figures_are_readable_in_dark_mode(browser, server, fast_book, page):
     problems = []
     for i in range(figures.count()):
         figure = figures.nth(i)
-        src = urlparse(figure.evaluate("e => e.src")).path.lstrip("/")
-        png = Image.open(fast_book / src).convert("RGBA")
+        address = figure.evaluate("e => e.src")
+        if address.startswith("data:image/png;base64,"):  # an animation's frame, in the page
+            src = f"{page}: an embedded image"
+            png = Image.open(BytesIO(base64.b64decode(address.split(",", 1)[1]))).convert("RGBA")
+        else:
+            src = urlparse(address).path.lstrip("/")
+            png = Image.open(fast_book / src).convert("RGBA")
         w, h = png.size
         alpha = [png.getpixel(xy)[3] for xy in [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)]]
         if min(alpha) < 255:
@@ -359,6 +365,22 @@ def page_of(prefix: str) -> str:
     return next(p for p in NOTEBOOK_PAGES if p.split("/")[-1].startswith(prefix))
 
 
+REQUESTS = course.BUILD / "requests"
+
+
+def record_requests(name: str, requests: list[str]) -> dict[str, int]:
+    """How many requests the page made to each origin (``data:`` counted as one origin),
+    written to _build/requests/<name>.json for the record."""
+    counts: dict[str, int] = {}
+    for url in requests:
+        parsed = urlparse(url)
+        origin = "data:" if url.startswith("data:") else f"{parsed.scheme}://{parsed.netloc}"
+        counts[origin] = counts.get(origin, 0) + 1
+    REQUESTS.mkdir(parents=True, exist_ok=True)
+    (REQUESTS / f"{name}.json").write_text(json.dumps(counts, indent=1) + "\n")
+    return counts
+
+
 def elsewhere(requests: list[str]) -> list[str]:
     """The requests that leave 127.0.0.1 (data: addresses are inside the page)."""
     return [
@@ -380,6 +402,7 @@ def test_the_convolution_animation_plays_in_the_book(browser, server):
     image.scroll_into_view_if_needed()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     visit.page.screenshot(path=str(SCREENSHOTS / "animation-book.png"))
+    record_requests("animation-book", visit.requests)
     assert not visit.errors, visit.errors
     assert not elsewhere(visit.requests), elsewhere(visit.requests)
     visit.page.close()
@@ -426,6 +449,7 @@ def test_the_model_explorer_works_in_the_book(browser, server, prefix):
     frame.locator("#cell-title").scroll_into_view_if_needed()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     visit.page.screenshot(path=str(SCREENSHOTS / f"explorer-book-{prefix.strip('_')}.png"))
+    record_requests(f"explorer-book-{prefix.strip('_')}", visit.requests)
     assert not visit.errors, visit.errors
     assert not elsewhere(visit.requests), elsewhere(visit.requests)
     visit.page.close()

@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from test_browser import record_requests
 
 from conftest import ROOT, course
 
@@ -338,13 +339,16 @@ def test_notebook_runs_in_jupyterlab(browser, course_lab):
         page.locator(f"{RUN_ALL}:not(.lm-mod-disabled)").click()
         wait_until_run(page, course_lab, name)
         # The convolution's animation plays where it ran: its controls change the frame.
+        # (Events rather than clicks: JupyterLab keeps laying the notebook out, so that
+        # Playwright would wait for the output to stand still.)
         animation = page.locator("img[id^='_anim_img']")
-        animation.scroll_into_view_if_needed()
+        animation.evaluate("e => e.scrollIntoView({block: 'center'})")
         first = animation.get_attribute("src")
-        page.get_by_role("button", name="Next frame").click()
+        page.locator("button[aria-label='Next frame']").dispatch_event("click")
         assert animation.get_attribute("src") != first, "the animation does not step"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "animation-lab.png"))
+        record_requests("animation-lab", page.requests)
 
         before = path.stat().st_mtime_ns
         page.locator(".jp-NotebookPanel .jp-Notebook").first.focus()
@@ -418,6 +422,7 @@ def test_the_model_explorer_works_in_jupyterlab(browser, course_lab):
         assert alts and all(a.endswith(ending) for a in alts), alts
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "explorer-lab.png"))
+        record_requests("explorer-lab", page.requests)
         assert not elsewhere(page.requests), elsewhere(page.requests)
 
 

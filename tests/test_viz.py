@@ -453,7 +453,7 @@ def test_animation_html_plays_offline_and_is_described():
         [[np.sum(image[r : r + 3, c : c + 3] * kernel) for c in range(26)] for r in range(26)]
     )
     page = viz.animation_html(viz.convolution_animation(image, kernel, output), "a kernel")
-    assert "http" not in page and "font-awesome" not in page and "<i class=" not in page
+    assert "://" not in page and "font-awesome" not in page and "<i class=" not in page
     images = re.findall(r"<img [^>]*>", page)
     assert images and all('alt="a kernel"' in tag for tag in images)
     assert page.count("data:image/png;base64,") == len(viz.convolution_frames((26, 26)))

@@ -1,4 +1,4 @@
-"""Train the capstone's variants for a fixed number of seconds (notebook 10's search and goals).
+"""Train the capstone's variants for a number of epochs or of seconds (notebook 10's search and goals).
 
     python -m tools.budget search --seeds 0,1,2              # every variant, SEARCH_EPOCHS each
     python -m tools.budget search --seeds 0 --variants recipe
@@ -9,8 +9,8 @@ Each run is one :func:`helpers.budget.run` (or :func:`helpers.budget.baseline_cu
 this process, one after another: never run two at once on the same computer, since the
 budget is wall-clock time. Rows are appended to ``helpers/results/capstone_budget_runs.csv``
 (or ``capstone_budget_baseline.csv``), which ship with the helpers; a run already in the
-file (same variant, seed and budget) is skipped, so an interrupted search resumes. Every
-run's model is kept in ``_build/budget/``. The search trains every variant for
+file (same variant, seed and budget) is skipped, so an interrupted search resumes. The
+search trains every variant for
 :data:`helpers.budget.SEARCH_EPOCHS` epochs and judges it on the validation images; once
 it has chosen the recipe and its evaluation (:data:`helpers.budget.CHOSEN`), ``goal``
 trains the recipe for each time budget and measures its test accuracy once.
@@ -20,14 +20,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import pandas as pd
 
 from helpers import budget
-
-#: Where every run's model is kept (not shipped).
-KEEP = Path("_build/budget")
 
 
 def _ints(text: str) -> list[int]:
@@ -50,13 +46,13 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     seeds, budgets = _ints(args.seeds), _ints(args.seconds)
     if args.what == "baseline":
-        path = budget._results("capstone_budget_baseline.csv")
+        path = budget.results_path("capstone_budget_baseline.csv")
         for seed in seeds:
             curve = budget.baseline_curve(seed, max(budgets))
             _append(curve, path)
             print(f"baseline seed {seed}: {len(curve)} epochs, last {curve.iloc[-1].to_dict()}")
         return
-    path = budget._results("capstone_budget_runs.csv")
+    path = budget.results_path("capstone_budget_runs.csv")
     done = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=budget.RUN_COLUMNS)
     search = args.what == "search"
     variants = args.variants.split(",") if search else ["recipe"]
@@ -74,7 +70,6 @@ def main(argv=None) -> None:
                     epochs=budget.SEARCH_EPOCHS if search else None,
                     test=not search,
                     evaluate_as=budget.CHOSEN,
-                    keep=KEEP,
                 )
                 _append([row], path)
                 shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
