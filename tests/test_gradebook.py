@@ -229,3 +229,58 @@ def test_a_changed_assignment_or_limit_grades_everything_again(graded, tmp_path)
 def test_a_folder_that_is_not_there_is_named(tmp_path):
     with pytest.raises(SystemExit, match="is not a folder; expected a folder of submissions"):
         gradebook.submissions(tmp_path / "missing", capstone=False)
+
+
+def _report(notebook, questions, manual=None, flags=(), seconds=1.0):
+    return {
+        "report": {
+            "notebook": notebook,
+            "questions": {
+                q: {"points": p, "max": m, "message": ""} for q, (p, m) in questions.items()
+            },
+            "manual_questions": manual or {},
+            "manual": [],
+            "problems": [],
+            "flags": list(flags),
+            "seconds": seconds,
+        }
+    }
+
+
+def test_a_capstone_students_notebook_and_model_share_one_row(tmp_path):
+    """For the capstone, ada.ipynb and ada.keras are one student: the model's questions
+    are columns of their own, beside the notebook's, and the points and seconds add up.
+    (A hand-made record: no grading runs here.)"""
+    files = {"ada.ipynb": "ada", "ada.keras": "ada", "bob.ipynb": "bob", "notes.txt": "notes.txt"}
+    record = {
+        "ada.ipynb": _report("10_capstone", {"10.1": (2, 2), "10.2": (0, 2)}, {"10.4": 2}),
+        "ada.keras": _report(
+            "10_capstone (saved model)", {"test accuracy": (4, 6), "size": (2, 2)}, seconds=3.0
+        ),
+        "bob.ipynb": _report("10_capstone", {"10.1": (2, 2), "10.2": (2, 2)}, {"10.4": 2}),
+        "notes.txt": _report(
+            "10_capstone", {"10.1": (0, 2), "10.2": (0, 2)}, flags=[grading.NOT_A_NOTEBOOK]
+        ),
+    }
+    rows, columns, automatic, manual = gradebook.gradebook_rows(
+        files, record, tmp_path / "none.csv"
+    )
+    assert columns[:7] == [
+        "submission",
+        "10.1",
+        "10.2",
+        "model: test accuracy",
+        "model: size",
+        "automatic",
+        "automatic max",
+    ]
+    assert automatic == {"10.1": 2, "10.2": 2, "model: test accuracy": 6, "model: size": 2}
+    assert manual == {"10.4": 2}
+    rows = by_name(rows)
+    assert set(rows) == {"ada", "bob", "notes.txt"}
+    ada = rows["ada"]
+    assert (ada["automatic"], ada["automatic max"], ada["max"]) == ("8", "12", "14")
+    assert ada["file"] == "ada.ipynb ada.keras" and ada["seconds"] == "4.0"
+    # bob handed in no model: its questions count as 0 of their points
+    assert rows["bob"]["model: test accuracy"] == "0" and rows["bob"]["automatic"] == "4"
+    assert rows["notes.txt"]["flags"] == grading.NOT_A_NOTEBOOK
