@@ -112,10 +112,11 @@ def grade_folder(
     record_path = out / "graded.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {}
     context = {"assignment": assignment_digest(name), "limits": limits.describe()}
+    digests = {file: sha256(folder / file) for file in files}
     todo, reused = [], []
     for file in files:
         kept = record.get(file)
-        same = kept and kept["sha256"] == sha256(folder / file) and kept["context"] == context
+        same = kept and kept["sha256"] == digests[file] and kept["context"] == context
         (reused if same else todo).append(file)
     start = time.perf_counter()
 
@@ -137,7 +138,7 @@ def grade_folder(
             file = futures[future]
             report = future.result()
             record[file] = {
-                "sha256": sha256(folder / file),
+                "sha256": digests[file],
                 "context": context,
                 "report": report,
             }
@@ -212,6 +213,11 @@ def hand_value(text: str, most: float, where: str) -> float | None:
     return value
 
 
+def _column(report: dict, question: str) -> str:
+    """A question's column: the capstone's saved model has columns of its own."""
+    return (MODEL_PREFIX if "saved model" in report["notebook"] else "") + question
+
+
 def gradebook_rows(
     files: dict[str, str], record: dict, previous: Path
 ) -> tuple[list[dict], list[str], dict[str, float], dict[str, float]]:
@@ -221,22 +227,18 @@ def gradebook_rows(
     manual: dict[str, float] = {}
     for file in files:
         report = record[file]["report"]
-        model = "saved model" in report["notebook"]
         for question, entry in report["questions"].items():
-            automatic[(MODEL_PREFIX if model else "") + question] = entry["max"]
+            automatic[_column(report, question)] = entry["max"]
         manual.update(report.get("manual_questions", {}))
     hand = read_hand_points(previous)
     rows: dict[str, dict] = {}
     for file, row_name in files.items():
         report = record[file]["report"]
-        model = "saved model" in report["notebook"]
         row = rows.setdefault(
-            row_name,
-            {"submission": row_name, "flags": [], "seconds": 0.0, "file": [], "graded": set()},
+            row_name, {"submission": row_name, "flags": [], "seconds": 0.0, "file": []}
         )
         for question, entry in report["questions"].items():
-            row[(MODEL_PREFIX if model else "") + question] = entry["points"]
-        row["graded"] |= {(MODEL_PREFIX if model else "") + q for q in report["questions"]}
+            row[_column(report, question)] = entry["points"]
         row["flags"] += [flag for flag in report["flags"] if flag not in row["flags"]]
         row["seconds"] += report.get("seconds", 0.0)
         row["file"].append(file)
